@@ -1,0 +1,39 @@
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import postgres, { type Sql } from 'postgres';
+import * as schema from './schema.js';
+
+export type Database = PostgresJsDatabase<typeof schema>;
+/** A transaction handle; functions that must run inside the caller's transaction take this. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+export type DbOrTx = Database | Transaction;
+
+export interface DbClient {
+  db: Database;
+  sql: Sql;
+  close(): Promise<void>;
+}
+
+export interface CreateDbOptions {
+  url: string;
+  /** Pool size. */
+  max?: number;
+  /** Application name shown in pg_stat_activity. */
+  applicationName?: string;
+}
+
+export function createDb(options: CreateDbOptions): DbClient {
+  const sql = postgres(options.url, {
+    max: options.max ?? 10,
+    idle_timeout: 30,
+    connect_timeout: 10,
+    onnotice: () => {},
+    connection: { application_name: options.applicationName ?? 'heroku-db-sync' },
+  });
+  const db = drizzle({ client: sql, schema });
+  return { db, sql, close: () => sql.end({ timeout: 5 }) };
+}
+
+/** Readiness check: the database answers a trivial query. */
+export async function pingDb(sql: Sql): Promise<void> {
+  await sql`select 1`;
+}
