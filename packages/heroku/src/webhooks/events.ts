@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/**
+ * Heroku adds fields to webhook bodies without notice, so every object is parsed loosely: only what
+ * the service relies on is checked, everything else passes through.
+ */
+const idName = z.looseObject({ id: z.uuid(), name: z.string().optional() });
+
+export const releaseStatuses = ['pending', 'succeeded', 'failed', 'expired'] as const;
+export type ReleaseStatus = (typeof releaseStatuses)[number];
+
+const webhookMetadata = z.looseObject({
+  attempt: z.looseObject({ id: z.string() }).optional(),
+  delivery: z.looseObject({ id: z.string() }).optional(),
+  event: z.looseObject({ id: z.string(), include: z.string().optional() }).optional(),
+  webhook: z.looseObject({ id: z.string() }).optional(),
+});
+
+/** What every Heroku webhook body has, whatever its resource. */
+export const webhookEnvelopeSchema = z.looseObject({
+  id: z.uuid(),
+  action: z.string().min(1).max(64),
+  resource: z.string().min(1).max(64),
+  webhook_metadata: webhookMetadata.optional(),
+});
+
+/** An `api:release` delivery. Bodies without a release version or an app id are rejected. */
+export const releaseEventSchema = webhookEnvelopeSchema.extend({
+  resource: z.literal('release'),
+  actor: z.looseObject({ id: z.string().optional(), email: z.string().optional() }).nullish(),
+  data: z.looseObject({
+    id: z.uuid().optional(),
+    version: z.number().int().positive().max(2_147_483_647),
+    // Releases made before Heroku had release phases carry no status; they were all live.
+    status: z.string().max(32).default('succeeded'),
+    current: z.boolean().nullish(),
+    description: z.string().nullish(),
+    app: idName,
+  }),
+});
+
+export type WebhookEnvelope = z.infer<typeof webhookEnvelopeSchema>;
+export type ReleaseEvent = z.infer<typeof releaseEventSchema>;
+
+export type ParsedWebhook =
+  | { kind: 'release'; event: ReleaseEvent }
+  | { kind: 'other'; envelope: WebhookEnvelope }
+  | { kind: 'invalid'; reason: string };
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** Classifies a decoded JSON body: a release event, another Heroku event, or not a Heroku event at all. */
+export function parseWebhookBody(body: unknown): ParsedWebhook {
+  const envelope = webhookEnvelopeSchema.safeParse(body);
+  if (!envelope.success) return { kind: 'invalid', reason: describeIssues(envelope.error) };
+  if (envelope.data.resource !== 'release') return { kind: 'other', envelope: envelope.data };
+  const release = releaseEventSchema.safeParse(body);
+  if (!release.success) return { kind: 'invalid', reason: describeIssues(release.error) };
+  return { kind: 'release', event: release.data };
+}
+
+/** Narrows a release status string to the known ones; anything new from Heroku is `undefined`. */
+export function knownReleaseStatus(status: string): ReleaseStatus | undefined {
+  return (releaseStatuses as readonly string[]).includes(status) ? (status as ReleaseStatus) : undefined;
+}
