@@ -1,0 +1,32 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+export type RedisRole = 'producer' | 'worker';
+
+/**
+ * An ioredis client for BullMQ.
+ * - `producer` (ingress, admin): fails fast when Redis is unreachable instead of queueing commands, so the
+ *   ingress can answer 503 at once and let Heroku redeliver.
+ * - `worker`: retries forever, as BullMQ's blocking commands require.
+ */
+export function createRedis(url: string, options: { role: RedisRole; name: string }): Redis {
+  const common: RedisOptions = {
+    connectionName: options.name,
+    // Reconnect quickly but not in a hot loop.
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 2000),
+  };
+  if (options.role === 'producer') {
+    return new Redis(url, {
+      ...common,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+    });
+  }
+  return new Redis(url, { ...common, maxRetriesPerRequest: null, enableReadyCheck: true });
+}
+
+/** Readiness check: Redis answers PING. */
+export async function pingRedis(redis: Redis): Promise<void> {
+  const answer = await redis.ping();
+  if (answer !== 'PONG') throw new Error('unexpected PING answer');
+}
