@@ -1,0 +1,41 @@
+// `npm start`: creates and migrates the local database, then runs ingress, worker, admin and heroku-sim
+// together with one prefixed log stream. Ctrl-C stops all four cleanly. `--dev` runs sources with reload.
+import concurrently from 'concurrently';
+import { ensureDatabase, runMigrations } from '@hds/db';
+import { localEnv, localPorts } from './local-env.js';
+
+const dev = process.argv.includes('--dev');
+const env = localEnv();
+
+await ensureDatabase(env.DATABASE_URL);
+const { applied } = await runMigrations({ databaseUrl: env.DATABASE_URL });
+console.log(`database ready (${applied} migration(s) applied)`);
+
+const apps = ['heroku-sim', 'ingress', 'worker', 'admin'];
+const { result } = concurrently(
+  apps.map((app) => ({
+    name: app,
+    command: dev
+      ? `node --conditions=@hds/source --import tsx --watch apps/${app}/src/main.ts`
+      : `node apps/${app}/dist/main.js`,
+    env: { ...env, PORT: env[`${app.toUpperCase().replace('-', '_')}_PORT`] ?? String(localPorts[app]) },
+  })),
+  {
+    prefix: '{name}',
+    prefixColors: ['magenta', 'cyan', 'yellow', 'green'],
+    padPrefix: true,
+    killOthersOn: ['failure'],
+    killSignal: 'SIGTERM',
+  },
+);
+
+console.log(
+  `console: http://127.0.0.1:${localPorts.admin}/ (user admin, password ADMIN_TOKEN)  ` +
+    `webhooks: http://127.0.0.1:${localPorts.ingress}  heroku-sim: http://127.0.0.1:${localPorts['heroku-sim']}`,
+);
+
+try {
+  await result;
+} catch {
+  process.exitCode = 1;
+}
