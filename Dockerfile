@@ -1,0 +1,50 @@
+# syntax=docker/dockerfile:1
+# One image for every service; docker-compose.yml picks the command.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# Manifests first, so the dependency layer is cached until they change.
+COPY package.json package-lock.json .npmrc ./
+COPY packages/core/package.json packages/core/
+COPY packages/db/package.json packages/db/
+COPY packages/heroku/package.json packages/heroku/
+COPY packages/queue/package.json packages/queue/
+COPY packages/sync/package.json packages/sync/
+COPY packages/testkit/package.json packages/testkit/
+COPY apps/heroku-sim/package.json apps/heroku-sim/
+COPY apps/ingress/package.json apps/ingress/
+COPY apps/worker/package.json apps/worker/
+COPY apps/admin/package.json apps/admin/
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.base.json ./
+COPY packages packages
+COPY apps apps
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/packages/core/package.json packages/core/
+COPY --from=build /app/packages/core/dist packages/core/dist
+COPY --from=build /app/packages/db/package.json packages/db/
+COPY --from=build /app/packages/db/dist packages/db/dist
+COPY --from=build /app/packages/db/drizzle packages/db/drizzle
+COPY --from=build /app/packages/heroku/package.json packages/heroku/
+COPY --from=build /app/packages/heroku/dist packages/heroku/dist
+COPY --from=build /app/packages/queue/package.json packages/queue/
+COPY --from=build /app/packages/queue/dist packages/queue/dist
+COPY --from=build /app/packages/sync/package.json packages/sync/
+COPY --from=build /app/packages/sync/dist packages/sync/dist
+COPY --from=build /app/apps/heroku-sim/package.json apps/heroku-sim/
+COPY --from=build /app/apps/heroku-sim/dist apps/heroku-sim/dist
+COPY --from=build /app/apps/ingress/package.json apps/ingress/
+COPY --from=build /app/apps/ingress/dist apps/ingress/dist
+COPY --from=build /app/apps/worker/package.json apps/worker/
+COPY --from=build /app/apps/worker/dist apps/worker/dist
+COPY --from=build /app/apps/admin/package.json apps/admin/
+COPY --from=build /app/apps/admin/dist apps/admin/dist
+COPY tools/healthcheck.js tools/
+USER node
+CMD ["node", "apps/ingress/dist/main.js"]
