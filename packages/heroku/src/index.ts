@@ -18,3 +18,36 @@ export {
   type ReleaseStatus,
   type WebhookEnvelope,
 } from './webhooks/events.js';
+export { HerokuClient } from './client/client.js';
+export { HerokuApiError, isHerokuApiError, type HerokuErrorKind } from './client/errors.js';
+export { defaultRetryPolicy, fullJitterDelay, type RetryPolicy } from './client/backoff.js';
+export { rangeHeader } from './client/range.js';
+export {
+  HEROKU_ACCEPT,
+  USER_AGENT,
+  sharedDispatcher,
+  type HerokuAuth,
+  type HerokuCallInfo,
+  type TransportOptions,
+} from './client/transport.js';
+export type {
+  Account,
+  AddOn,
+  AddOnAttachment,
+  App,
+  AppWebhook,
+  ConfigVars,
+  Release,
+  WebhookCreate,
+  WebhookLevel,
+  WebhookUpdate,
+} from './client/resources.js';
+export {
+  OAUTH_SCOPES,
+  buildAuthorizeUrl,
+  exchangeOAuthCode,
+  refreshOAuthToken,
+  type OAuthClientConfig,
+  type OAuthTokens,
+} from './client/oauth.js';
+export { PRIMARY_DATABASE_VAR, findDatabaseConfigVars, type DatabaseConfigVar } from './client/database-vars.js';
