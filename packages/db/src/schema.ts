@@ -46,6 +46,10 @@ export const projectEnvVars = pgTable(
       .references(() => projects.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     valueEncrypted: text('value_encrypted').notNull(),
+    /** Keyed fingerprint of the value: lets a commit see "unchanged" without decrypting. */
+    valueFingerprint: text('value_fingerprint'),
+    /** The redacted form (`postgres://user:****@host/db`), for the audit log's "before" and masked lists. */
+    valueRedacted: text('value_redacted'),
     source: text('source', { enum: envVarSources }).notNull(),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),
   },
@@ -64,6 +68,11 @@ export const herokuAccounts = pgTable('heroku_accounts', {
   scope: text('scope'),
   /** Bumped on every token change, so concurrent refreshers can tell whether someone else already refreshed. */
   tokenGeneration: integer('token_generation').notNull().default(1),
+  /** After a 429: no calls for this account before this time (its budget is spent). */
+  rateLimitedUntil: timestamptz('rate_limited_until'),
+  /** The last `RateLimit-Remaining` seen, and when: the reconciler slows down when it runs low. */
+  rateLimitRemaining: integer('rate_limit_remaining'),
+  rateLimitSeenAt: timestamptz('rate_limit_seen_at'),
   createdAt: timestamptz('created_at').notNull().defaultNow(),
   updatedAt: timestamptz('updated_at').notNull().defaultNow(),
 });

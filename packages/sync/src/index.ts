@@ -1,1 +1,18 @@
-export {};
+export { SyncService, type ProjectView } from './service.js';
+export {
+  createContext,
+  defaultSyncOptions,
+  type SyncContext,
+  type SyncDeps,
+  type SyncHooks,
+  type SyncOptions,
+} from './context.js';
+export { SyncError, RateLimitedError, assertNever, type SyncErrorCode } from './errors.js';
+export { AccountCredentials, type AccountView } from './accounts.js';
+export { type AuditEntry, type AuditActor, type AuditAction } from './audit.js';
+export { type EnvVarView } from './env-vars.js';
+export { type SyncStatus } from './links.js';
+export { DEFAULT_MAPPINGS, parseMappings, formatMappings, mapConfig } from './mappings.js';
+export { type ReleaseEventJob, type ReleaseEventResult } from './release-events.js';
+export { type ReconcileReason, type ReconcileResult, CALLS_PER_RECONCILE } from './reconcile.js';
+export { webhookUrl, webhookSecret } from './webhooks.js';

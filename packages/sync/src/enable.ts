@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import { herokuLinks, type SyncMapping } from '@hds/db';
+import { isHerokuApiError, type App } from '@hds/heroku';
+import { eq, sql } from 'drizzle-orm';
+import type { AccountCredentials } from './accounts.js';
+import { appendAudit } from './audit.js';
+import type { SyncContext } from './context.js';
+import { SyncError } from './errors.js';
+import { judgeFailure } from './failures.js';
+import { syncLink } from './link-sync.js';
+import { findLinkByProject, setLinkState, type LinkRow } from './links.js';
+import { formatMappings } from './mappings.js';
+import { newestSucceededRelease } from './releases.js';
+import { ensureWebhook } from './webhooks.js';
+
+function sameMappings(a: readonly SyncMapping[], b: readonly SyncMapping[]): boolean {
+  return JSON.stringify(formatMappings(a)) === JSON.stringify(formatMappings(b));
+}
+
+async function lookUpApp(credentials: AccountCredentials, accountId: string, app: string): Promise<App> {
+  try {
+    return await credentials.client(accountId).getApp(app);
+  } catch (err) {
+    if (isHerokuApiError(err, 'not_found') || isHerokuApiError(err, 'forbidden')) {
+      throw new SyncError('app_not_visible', `the Heroku account cannot see an app called "${app}"`, { cause: err });
+    }
+    if (isHerokuApiError(err, 'unauthorized')) {
+      throw new SyncError('heroku_refused', 'Heroku no longer accepts this account; sign in with Heroku again', {
+        cause: err,
+      });
+    }
+    if (isHerokuApiError(err) && err.transient)
+      throw new SyncError('heroku_unavailable', 'Heroku did not answer; try again', { cause: err });
+    throw new SyncError('heroku_refused', isHerokuApiError(err) ? err.message : 'Heroku refused', { cause: err });
+  }
+}
+
+/**
+ * Enables the sync of a project with a Heroku app: records the link, makes sure the app has our webhook, and
+ * applies the app's current config before returning, so the env var is right at once. Idempotent: enabling
+ * again with the same app changes nothing and creates no second webhook. Enabling with another app moves
+ * the link (its applied version starts over: versions are per app).
+ */
+export async function enableSync(
+  ctx: SyncContext,
+  credentials: AccountCredentials,
+  options: { projectId: string; accountId: string; app: string; mappings: SyncMapping[] },
+): Promise<LinkRow> {
+  const app = await lookUpApp(credentials, options.accountId, options.app);
+
+  const link = await ctx.db.transaction(async (tx) => {
+    const [current] = await tx
+      .select()
+      .from(herokuLinks)
+      .where(eq(herokuLinks.projectId, options.projectId))
+      .for('update');
+    if (!current) {
+      const [created] = await tx
+        .insert(herokuLinks)
+        .values({
+          id: randomUUID(),
+          projectId: options.projectId,
+          accountId: options.accountId,
+          appId: app.id,
+          appName: app.name,
+          mappings: options.mappings,
+        })
+        .returning();
+      if (!created) throw new Error('link insert returned nothing');
+      await appendAudit(tx, {
+        projectId: options.projectId,
+        linkId: created.id,
+        action: 'sync_enabled',
+        actor: 'admin',
+        detail: { app: app.name, appId: app.id, mappings: formatMappings(options.mappings) },
+      });
+      return created;
+    }
+    const sameApp = current.appId === app.id;
+    const unchanged =
+      current.enabled &&
+      sameApp &&
+      current.accountId === options.accountId &&
+      sameMappings(current.mappings, options.mappings);
+    if (unchanged) return current;
+    const [updated] = await tx
+      .update(herokuLinks)
+      .set({
+        accountId: options.accountId,
+        appId: app.id,
+        appName: app.name,
+        mappings: options.mappings,
+        enabled: true,
+        ...(current.enabled ? {} : { state: 'active' as const, lastError: null }),
+        // Release versions are per app: moving to another app starts over (and its old webhook is not ours to keep).
+        ...(sameApp
+          ? {}
+          : { appliedVersion: 0, targetVersion: 0, webhookId: null, leaseOwner: null, leaseExpiresAt: null }),
+        nextReconcileAt: sql`now()`,
+        updatedAt: sql`now()`,
+      })
+      .where(eq(herokuLinks.id, current.id))
+      .returning();
+    if (!updated) throw new Error('link update returned nothing');
+    const action = current.enabled && sameApp ? 'mappings_changed' : 'sync_enabled';
+    await appendAudit(tx, {
+      projectId: options.projectId,
+      linkId: current.id,
+      action,
+      actor: 'admin',
+      detail: {
+        app: app.name,
+        appId: app.id,
+        mappings: formatMappings(options.mappings),
+        ...(sameApp ? {} : { previousApp: current.appName }),
+      },
+    });
+    return updated;
+  });
+
+  const client = credentials.client(options.accountId);
+  try {
+    await ensureWebhook(ctx, { db: ctx.db, client, link, actor: 'admin' });
+  } catch (err) {
+    // Without a webhook the reconciler still keeps the URL right, only later; say so on the link.
+    const message = `could not create the Heroku webhook: ${err instanceof Error ? err.message : String(err)}`;
+    await setLinkState(ctx.db, { linkId: link.id, state: 'webhook_missing', lastError: message, actor: 'admin' });
+    ctx.logger.warn({ linkId: link.id, err }, 'webhook creation failed at enable');
+  }
+
+  try {
+    const newest = await newestSucceededRelease(client, {
+      appId: link.appId,
+      window: ctx.options.reconcileReleaseWindow,
+    });
+    if (newest !== undefined) {
+      await ctx.db
+        .update(herokuLinks)
+        .set({ targetVersion: sql`greatest(${herokuLinks.targetVersion}, ${newest})` })
+        .where(eq(herokuLinks.id, link.id));
+      await syncLink(ctx, credentials, {
+        linkId: link.id,
+        owner: `enable:${randomUUID()}`,
+        trigger: { actor: 'admin' },
+      });
+    }
+  } catch (error) {
+    const verdict = await judgeFailure(ctx, credentials, {
+      linkId: link.id,
+      accountId: link.accountId,
+      error,
+      actor: 'admin',
+    });
+    if (verdict.kind !== 'permanent')
+      ctx.logger.warn({ linkId: link.id, err: error }, 'initial sync deferred to the reconciler');
+  }
+  const final = await findLinkByProject(ctx.db, options.projectId);
+  if (!final) throw new Error('link vanished');
+  return final;
+}

@@ -1,0 +1,181 @@
+import { herokuLinks } from '@hds/db';
+import { isHerokuApiError } from '@hds/heroku';
+import { and, eq, sql } from 'drizzle-orm';
+import type { AccountCredentials } from './accounts.js';
+import { appendAudit } from './audit.js';
+import type { SyncContext } from './context.js';
+import { assertNever } from './errors.js';
+import { judgeFailure } from './failures.js';
+import { syncLink } from './link-sync.js';
+import { findLink, setLinkState } from './links.js';
+import { newestSucceededRelease } from './releases.js';
+import { ensureWebhook, type WebhookCheck } from './webhooks.js';
+
+/** Heroku calls a routine reconcile makes: the newest releases and the webhook. */
+export const CALLS_PER_RECONCILE = 2;
+
+export type ReconcileReason = 'schedule' | 'manual' | 'recovery';
+
+export type ReconcileResult =
+  | { outcome: 'skipped'; reason: string }
+  | { outcome: 'checked'; newestRelease: number | undefined; applied: number | undefined; webhook: WebhookCheck }
+  | { outcome: 'cleaned_up'; webhookDeleted: boolean }
+  | { outcome: 'failed'; state: string; message: string }
+  | { outcome: 'rate_limited'; retryAt: Date };
+
+/**
+ * Checks one link against Heroku, for when webhooks get lost: applies the newest succeeded release if the link
+ * is behind, and re-creates the webhook if Heroku no longer has it. For a disabled link whose webhook could not
+ * be deleted at opt-out, tries the deletion again.
+ */
+export async function reconcileLink(
+  ctx: SyncContext,
+  credentials: AccountCredentials,
+  options: { linkId: string; reason: ReconcileReason; owner: string },
+): Promise<ReconcileResult> {
+  const link = await findLink(ctx.db, options.linkId);
+  if (!link) return { outcome: 'skipped', reason: 'no such link' };
+  if (!link.enabled) {
+    if (!link.webhookId) return { outcome: 'skipped', reason: 'sync disabled' };
+    return cleanUpWebhook(ctx, credentials, { ...link, webhookId: link.webhookId });
+  }
+  if (link.state === 'needs_reauth' && options.reason === 'schedule') {
+    return { outcome: 'skipped', reason: 'waiting for the account to be re-authorized' };
+  }
+
+  try {
+    await credentials.assertBudget(link.accountId);
+    const client = credentials.client(link.accountId);
+    const newest = await newestSucceededRelease(client, {
+      appId: link.appId,
+      window: ctx.options.reconcileReleaseWindow,
+    });
+    let applied: number | undefined;
+    if (newest !== undefined && newest > link.appliedVersion) {
+      await ctx.db
+        .update(herokuLinks)
+        .set({ targetVersion: sql`greatest(${herokuLinks.targetVersion}, ${newest})` })
+        .where(eq(herokuLinks.id, link.id));
+      const result = await syncLink(ctx, credentials, {
+        linkId: link.id,
+        owner: options.owner,
+        trigger: { actor: 'reconciler' },
+      });
+      if (result.kind === 'applied') applied = result.version;
+      ctx.logger.info(
+        { linkId: link.id, newest, behind: link.appliedVersion, result: result.kind },
+        'reconciler caught up a missed release',
+      );
+    }
+    const webhook = await ensureWebhook(ctx, { db: ctx.db, client, link, actor: 'reconciler' });
+    const current = await findLink(ctx.db, link.id);
+    if (current && current.state !== 'active') {
+      await setLinkState(ctx.db, {
+        linkId: link.id,
+        state: 'active',
+        lastError: null,
+        actor: 'reconciler',
+        detail: { reason: 'reconciled' },
+      });
+    }
+    await ctx.db
+      .update(herokuLinks)
+      .set({ lastReconciledAt: sql`now()` })
+      .where(eq(herokuLinks.id, link.id));
+    await credentials.flushRemaining(link.accountId);
+    return { outcome: 'checked', newestRelease: newest, applied, webhook: webhook.check };
+  } catch (error) {
+    const verdict = await judgeFailure(ctx, credentials, {
+      linkId: link.id,
+      accountId: link.accountId,
+      error,
+      actor: 'reconciler',
+    });
+    switch (verdict.kind) {
+      case 'transient':
+        throw verdict.error;
+      case 'rate_limited':
+        return { outcome: 'rate_limited', retryAt: verdict.error.retryAt };
+      case 'permanent':
+        await ctx.db
+          .update(herokuLinks)
+          .set({ lastReconciledAt: sql`now()` })
+          .where(eq(herokuLinks.id, link.id));
+        return { outcome: 'failed', state: verdict.state, message: verdict.message };
+      default:
+        return assertNever(verdict);
+    }
+  }
+}
+
+async function cleanUpWebhook(
+  ctx: SyncContext,
+  credentials: AccountCredentials,
+  link: { id: string; projectId: string; accountId: string; appId: string; webhookId: string },
+): Promise<ReconcileResult> {
+  try {
+    await credentials.client(link.accountId).deleteWebhook(link.appId, link.webhookId);
+  } catch (err) {
+    if (!isHerokuApiError(err, 'not_found')) {
+      if (isHerokuApiError(err) && err.transient) throw err;
+      ctx.logger.warn({ linkId: link.id, err }, 'could not delete the webhook of a disabled sync');
+      return { outcome: 'cleaned_up', webhookDeleted: false };
+    }
+  }
+  await ctx.db.transaction(async (tx) => {
+    await tx
+      .update(herokuLinks)
+      .set({ webhookId: null })
+      .where(and(eq(herokuLinks.id, link.id), eq(herokuLinks.enabled, false)));
+    await appendAudit(tx, {
+      projectId: link.projectId,
+      linkId: link.id,
+      action: 'webhook_deleted',
+      actor: 'reconciler',
+      detail: { webhookId: link.webhookId, reason: 'left over from opt-out' },
+    });
+  });
+  return { outcome: 'cleaned_up', webhookDeleted: true };
+}
+
+/**
+ * Picks the links due for a reconcile and books their next one, in one statement (safe with several
+ * schedulers: rows are claimed with SKIP LOCKED). The interval keeps each account's reconciling within
+ * `reconcileBudgetShare` of its hourly budget: an account with n links reconciles each every
+ * n · CALLS_PER_RECONCILE / (share · budget) hours, never more often than `reconcileMinIntervalMs`. An account
+ * at its rate limit, or running low on budget, is left alone for now.
+ */
+export async function claimDueLinks(
+  ctx: SyncContext,
+  options: { limit: number },
+): Promise<{ linkId: string; slot: number }[]> {
+  const o = ctx.options;
+  const hourlyShare = o.reconcileBudgetShare * o.accountHourlyBudget;
+  const rows = await ctx.db.execute<{ id: string; slot: string }>(sql`
+    with per_account as (
+      select account_id, count(*)::int as links from heroku_links where enabled or webhook_id is not null group by account_id
+    ),
+    due as (
+      select l.id, l.account_id
+      from heroku_links l
+      join heroku_accounts a on a.id = l.account_id
+      where (l.enabled or l.webhook_id is not null)
+        and l.next_reconcile_at <= now()
+        and (a.rate_limited_until is null or a.rate_limited_until < now())
+        and not (a.rate_limit_remaining is not null and a.rate_limit_remaining < ${o.reconcileBudgetFloor}
+                 and a.rate_limit_seen_at > now() - interval '10 minutes')
+      order by l.next_reconcile_at
+      limit ${options.limit}
+      for update of l skip locked
+    )
+    update heroku_links h
+    set next_reconcile_at = now() + make_interval(secs => greatest(
+          ${o.reconcileMinIntervalMs / 1000}::double precision,
+          per_account.links * ${CALLS_PER_RECONCILE} * 3600.0 / ${hourlyShare}
+        ) * (0.9 + random() * 0.2))
+    from due join per_account using (account_id)
+    where h.id = due.id
+    returning h.id, (extract(epoch from h.next_reconcile_at) * 1000)::bigint::text as slot
+  `);
+  return rows.map((row) => ({ linkId: row.id, slot: Number(row.slot) }));
+}

@@ -1,0 +1,70 @@
+import { herokuLinks, type DbOrTx } from '@hds/db';
+import { deriveWebhookSecret, isHerokuApiError, type HerokuClient } from '@hds/heroku';
+import { eq } from 'drizzle-orm';
+import { appendAudit, type AuditActor } from './audit.js';
+import type { SyncContext } from './context.js';
+
+/** Where Heroku delivers a link's events. */
+export function webhookUrl(ctx: SyncContext, linkId: string): string {
+  return `${ctx.webhooks.publicBaseUrl.replace(/\/+$/, '')}/webhooks/heroku/${linkId}`;
+}
+
+/** The secret Heroku signs a link's deliveries with: derived from the first signing key, never stored. */
+export function webhookSecret(ctx: SyncContext, linkId: string): string {
+  const [primary] = ctx.webhooks.signingKeys;
+  if (primary === undefined) throw new Error('no webhook signing key');
+  return deriveWebhookSecret(primary, linkId);
+}
+
+export type WebhookCheck = 'present' | 'created' | 'recreated' | 'adopted';
+
+/**
+ * Makes sure Heroku has this link's webhook (`api:release`, level `sync`, our URL, the derived secret).
+ * Costs one call when it is there. A webhook with our URL that we lost track of (a crash between create and
+ * save) is adopted rather than duplicated; a missing one is created again. The link's webhook id is saved.
+ */
+export async function ensureWebhook(
+  ctx: SyncContext,
+  options: {
+    db: DbOrTx;
+    client: HerokuClient;
+    link: { id: string; projectId: string; appId: string; webhookId: string | null };
+    actor: AuditActor;
+  },
+): Promise<{ check: WebhookCheck; webhookId: string }> {
+  const { client, link } = options;
+  const url = webhookUrl(ctx, link.id);
+  if (link.webhookId) {
+    try {
+      const current = await client.getWebhook(link.appId, link.webhookId);
+      if (current.url === url) return { check: 'present', webhookId: current.id };
+    } catch (err) {
+      if (!isHerokuApiError(err, 'not_found')) throw err;
+    }
+  }
+  const secret = webhookSecret(ctx, link.id);
+  const mine = (await client.listWebhooks(link.appId)).find((w) => w.url === url);
+  let webhookId: string;
+  let check: WebhookCheck;
+  if (mine) {
+    await client.updateWebhook(link.appId, mine.id, { include: ['api:release'], level: 'sync', secret });
+    webhookId = mine.id;
+    check = 'adopted';
+  } else {
+    const created = await client.createWebhook(link.appId, { include: ['api:release'], level: 'sync', url, secret });
+    webhookId = created.webhook.id;
+    check = link.webhookId ? 'recreated' : 'created';
+  }
+  await options.db.transaction(async (tx) => {
+    await tx.update(herokuLinks).set({ webhookId }).where(eq(herokuLinks.id, link.id));
+    await appendAudit(tx, {
+      projectId: link.projectId,
+      linkId: link.id,
+      action: check === 'recreated' ? 'webhook_recreated' : 'webhook_created',
+      actor: options.actor,
+      detail: { webhookId, adopted: check === 'adopted', previousWebhookId: link.webhookId },
+    });
+  });
+  ctx.logger.info({ linkId: link.id, webhookId, check }, 'webhook ensured');
+  return { check, webhookId };
+}
