@@ -1,24 +1,71 @@
-import { createLogger, createMetricsRegistry, createOpsRoutes, listen, onShutdown } from '@hds/core';
+import { createLogger, createMetricsRegistry, createOpsRoutes, Keyring, listen, onShutdown } from '@hds/core';
 import { createDb, pingDb } from '@hds/db';
 import { createRedis, pingRedis } from '@hds/queue';
+import { SyncService } from '@hds/sync';
 import express from 'express';
 import { loadWorkerEnv } from './env.js';
+import { createWorkerMetrics } from './metrics.js';
+import { startWorkerRuntime } from './runtime.js';
 
 const env = loadWorkerEnv();
 const logger = createLogger({ app: 'worker', level: env.LOG_LEVEL, format: env.LOG_FORMAT });
+const registry = createMetricsRegistry('worker');
+const metrics = createWorkerMetrics(registry);
+
 const redis = createRedis(env.REDIS_URL, { role: 'worker', name: 'hds-worker' });
 redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
-const database = createDb({ url: env.DATABASE_URL, applicationName: 'hds-worker' });
+const database = createDb({ url: env.DATABASE_URL, max: env.DATABASE_POOL_SIZE, applicationName: 'hds-worker' });
+
+const sync = new SyncService({
+  db: database.db,
+  keyring: Keyring.fromSpecs(env.ENCRYPTION_KEYS),
+  logger,
+  heroku: {
+    apiUrl: env.HEROKU_API_URL,
+    timeoutMs: env.HEROKU_TIMEOUT_MS,
+    ...(env.HEROKU_OAUTH_CLIENT_ID && env.HEROKU_OAUTH_CLIENT_SECRET
+      ? {
+          oauth: {
+            oauthUrl: env.HEROKU_OAUTH_URL,
+            clientId: env.HEROKU_OAUTH_CLIENT_ID,
+            clientSecret: env.HEROKU_OAUTH_CLIENT_SECRET,
+          },
+        }
+      : {}),
+  },
+  webhooks: { publicBaseUrl: env.PUBLIC_WEBHOOK_BASE_URL, signingKeys: env.WEBHOOK_SIGNING_KEYS },
+  options: {
+    reconcileBudgetShare: env.RECONCILE_BUDGET_SHARE,
+    reconcileMinIntervalMs: env.RECONCILE_MIN_INTERVAL_MS,
+    rateLimitBackoffMs: env.RATE_LIMIT_BACKOFF_MS,
+  },
+  hooks: metrics.hooks,
+});
+
+const runtime = await startWorkerRuntime({
+  sync,
+  redis,
+  prefix: env.QUEUE_PREFIX,
+  logger,
+  metrics,
+  concurrency: env.WORKER_CONCURRENCY,
+  lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+  stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+  reconcileTickMs: env.RECONCILE_TICK_MS,
+});
 
 const app = express();
 app.disable('x-powered-by');
 app.use(
   createOpsRoutes({
-    registry: createMetricsRegistry('worker'),
+    registry,
     checks: { redis: () => pingRedis(redis), postgres: () => pingDb(database.sql) },
   }),
 );
-
 const server = await listen(app, { port: env.PORT });
 logger.info({ port: server.port }, 'worker listening');
-onShutdown({ logger, closers: [() => server.close(), () => redis.quit(), () => database.close()] });
+
+onShutdown({
+  logger,
+  closers: [() => runtime.close(), () => server.close(), () => redis.quit(), () => database.close()],
+});

@@ -1,0 +1,87 @@
+import type { Logger } from '@hds/core';
+import { jobCatalog, parseJobData, type JobData, type JobName, type JobProducer } from '@hds/queue';
+import type { SyncService } from '@hds/sync';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+
+export interface HandlerContext {
+  sync: SyncService;
+  producer: JobProducer;
+  logger: Logger;
+  /** Links claimed per reconcile tick. */
+  reconcileBatch: number;
+}
+
+/** What a handler returns: the outcome label for metrics, and the result stored on the job. */
+export interface HandlerResult {
+  outcome: string;
+  result: unknown;
+}
+
+type Handler<N extends JobName> = (input: {
+  data: JobData<N>;
+  job: Job;
+  token: string | undefined;
+  logger: Logger;
+  ctx: HandlerContext;
+}) => Promise<HandlerResult>;
+
+/**
+ * Moves the job back to the delayed set until `retryAt` without spending an attempt (the account's budget is
+ * spent, the job is fine), and frees this worker's slot for other accounts' jobs.
+ */
+async function delayUntil(job: Job, token: string | undefined, retryAt: Date): Promise<never> {
+  await job.moveToDelayed(retryAt.getTime(), token);
+  throw new DelayedError();
+}
+
+/** One handler per job of the catalog: a job without a handler does not compile. */
+export const handlers: { [N in JobName]: Handler<N> } = {
+  'release-event': async ({ data, job, token, ctx }) => {
+    const result = await ctx.sync.processReleaseEvent(data, `event:${data.eventId}`);
+    if (result.outcome === 'rate_limited') return delayUntil(job, token, result.retryAt);
+    return { outcome: result.outcome, result };
+  },
+
+  'reconcile-tick': async ({ ctx, logger }) => {
+    const due = await ctx.sync.claimDueLinks(ctx.reconcileBatch);
+    for (const { linkId, slot } of due) {
+      // One job per booked slot: a later slot gets a new id even while an old job is kept as completed.
+      await ctx.producer.add(
+        'reconcile-link',
+        { linkId, reason: 'schedule' },
+        { jobId: `reconcile-${linkId}-${slot}` },
+      );
+    }
+    if (due.length > 0) logger.debug({ links: due.length }, 'reconciles scheduled');
+    return { outcome: 'ok', result: { scheduled: due.length } };
+  },
+
+  'reconcile-link': async ({ data, job, token, ctx }) => {
+    const result = await ctx.sync.reconcileLink(data.linkId, data.reason, `reconcile:${job.id ?? data.linkId}`);
+    if (result.outcome === 'rate_limited') return delayUntil(job, token, result.retryAt);
+    return { outcome: result.outcome, result };
+  },
+};
+
+function isJobName(name: string): name is JobName {
+  return Object.hasOwn(jobCatalog, name);
+}
+
+/** Runs the handler for a job: validates its data against the catalog and gives it a child logger. */
+export async function runJob(job: Job, token: string | undefined, ctx: HandlerContext): Promise<HandlerResult> {
+  if (!isJobName(job.name)) throw new UnrecoverableError(`no handler for job ${job.name}`);
+  const name = job.name;
+  let data: JobData<typeof name>;
+  try {
+    data = parseJobData(name, job.data);
+  } catch {
+    // Retrying cannot fix a job whose data does not match the catalog.
+    throw new UnrecoverableError(`job data does not match the catalog for ${name}`);
+  }
+  const bindings: Record<string, unknown> = { jobId: job.id, job: name, attempt: job.attemptsMade + 1 };
+  if ('linkId' in data) bindings.linkId = data.linkId;
+  if ('version' in data) bindings.release = data.version;
+  const logger = ctx.logger.child(bindings);
+  const handler = handlers[name] as Handler<typeof name>;
+  return handler({ data, job, token, logger, ctx });
+}

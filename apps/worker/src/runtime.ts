@@ -1,0 +1,104 @@
+import type { Logger } from '@hds/core';
+import { jobCatalog, JobProducer, queueNames } from '@hds/queue';
+import type { SyncService } from '@hds/sync';
+import { DelayedError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { runJob, type HandlerContext } from './handlers.js';
+import type { WorkerMetrics } from './metrics.js';
+
+export interface WorkerRuntimeOptions {
+  sync: SyncService;
+  /** A worker-role connection (maxRetriesPerRequest: null); the runtime duplicates it for its workers. */
+  redis: Redis;
+  prefix: string;
+  logger: Logger;
+  metrics: WorkerMetrics;
+  concurrency: number;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  reconcileTickMs: number;
+  reconcileBatch?: number;
+}
+
+export interface WorkerRuntime {
+  producer: JobProducer;
+  /** Stops taking jobs, lets active ones finish, closes connections. */
+  close(): Promise<void>;
+}
+
+const RECONCILE_SCHEDULER_ID = 'reconcile-tick';
+
+/**
+ * The worker process's queue side: consumes release events and reconcile jobs, and keeps the reconcile
+ * scheduler registered (every worker upserts the same scheduler, so there is one however many run).
+ */
+export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise<WorkerRuntime> {
+  const producer = new JobProducer({ connection: options.redis, prefix: options.prefix });
+  const ctx: HandlerContext = {
+    sync: options.sync,
+    producer,
+    logger: options.logger,
+    reconcileBatch: options.reconcileBatch ?? 200,
+  };
+
+  const processor = async (job: Job, token?: string) => {
+    const { outcome, result } = await runJob(job, token, ctx);
+    options.metrics.jobs.inc({ job: job.name, outcome });
+    return result;
+  };
+
+  const common = {
+    connection: options.redis,
+    prefix: options.prefix,
+    lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? 30_000,
+    maxStalledCount: 2,
+  };
+  const workers = [
+    new Worker(queueNames.events, processor, { ...common, concurrency: options.concurrency }),
+    new Worker(queueNames.reconcile, processor, {
+      ...common,
+      concurrency: Math.max(2, Math.ceil(options.concurrency / 4)),
+    }),
+  ];
+
+  for (const worker of workers) {
+    worker.on('failed', (job, err) => {
+      if (!job || err instanceof DelayedError || err.name === 'DelayedError') return;
+      const attempts = job.opts.attempts ?? 1;
+      const final = job.attemptsMade >= attempts;
+      options.metrics.jobs.inc({ job: job.name, outcome: final ? 'failed' : 'retry' });
+      const log = options.logger.child({ jobId: job.id, job: job.name, attempt: job.attemptsMade });
+      if (!final) {
+        log.warn({ err }, 'job failed; it will be retried');
+        return;
+      }
+      log.error({ err }, 'job failed after its last attempt; retry it from Bull Board once the cause is fixed');
+      const linkId = (job.data as { linkId?: unknown }).linkId;
+      if (typeof linkId === 'string') {
+        void options.sync
+          .markLinkFailing(linkId, `gave up after ${job.attemptsMade} attempts: ${err.message}`)
+          .catch((markErr: unknown) => log.error({ err: markErr }, 'could not record the failure on the link'));
+      }
+    });
+    worker.on('error', (err) => options.logger.error({ err }, 'worker error'));
+  }
+
+  await producer
+    .queue(queueNames.reconcile)
+    .upsertJobScheduler(
+      RECONCILE_SCHEDULER_ID,
+      { every: options.reconcileTickMs },
+      { name: 'reconcile-tick', data: {}, opts: jobCatalog['reconcile-tick'].options },
+    );
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  options.logger.info({ concurrency: options.concurrency, prefix: options.prefix }, 'worker consuming');
+
+  return {
+    producer,
+    close: async () => {
+      await Promise.all(workers.map((w) => w.close()));
+      await producer.close();
+    },
+  };
+}
