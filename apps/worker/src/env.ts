@@ -34,5 +34,15 @@ export const WorkerEnv = z.object({
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
 
+/** `npm run keys:reencrypt` needs only the database and the keys. */
+export const ReencryptEnv = WorkerEnv.pick({
+  DATABASE_URL: true,
+  ENCRYPTION_KEYS: true,
+  LOG_LEVEL: true,
+  LOG_FORMAT: true,
+});
+export const loadReencryptEnv = (source: Record<string, string | undefined> = process.env) =>
+  loadEnv('keys:reencrypt', ReencryptEnv, source);
+
 export const loadWorkerEnv = (source: Record<string, string | undefined> = process.env): WorkerEnv =>
   loadEnv('worker', WorkerEnv, source);

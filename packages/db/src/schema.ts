@@ -92,6 +92,8 @@ export const herokuLinks = pgTable(
     appId: uuid('app_id').notNull(),
     appName: text('app_name').notNull(),
     webhookId: uuid('webhook_id'),
+    /** Which signing key the webhook's secret was derived from (a short hash): after rotation it is updated. */
+    webhookKeyHash: text('webhook_key_hash'),
     mappings: jsonb('mappings').$type<SyncMapping[]>().notNull(),
     enabled: boolean('enabled').notNull().default(true),
     state: text('state', { enum: linkStates }).notNull().default('active'),

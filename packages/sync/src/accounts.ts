@@ -5,7 +5,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { SyncContext } from './context.js';
 import { RateLimitedError, SyncError } from './errors.js';
 
-const tokenContext = (accountId: string, which: 'access' | 'refresh') => `account:${accountId}:${which}`;
+export const tokenContext = (accountId: string, which: 'access' | 'refresh') => `account:${accountId}:${which}`;
 
 /** Refresh an OAuth access token this long before it expires. */
 const REFRESH_MARGIN_MS = 2 * 60_000;

@@ -13,6 +13,7 @@ export type AuditAction =
   | 'state_changed'
   | 'webhook_created'
   | 'webhook_recreated'
+  | 'webhook_secret_rotated'
   | 'webhook_delete_failed'
   | 'webhook_deleted';
 

@@ -16,3 +16,4 @@ export { DEFAULT_MAPPINGS, parseMappings, formatMappings, mapConfig } from './ma
 export { type ReleaseEventJob, type ReleaseEventResult } from './release-events.js';
 export { type ReconcileReason, type ReconcileResult, CALLS_PER_RECONCILE } from './reconcile.js';
 export { webhookUrl, webhookSecret } from './webhooks.js';
+export { reencryptCredentials } from './key-rotation.js';

@@ -8,6 +8,7 @@ import { createContext, type SyncContext, type SyncDeps } from './context.js';
 import { disableSync } from './disable.js';
 import { enableSync } from './enable.js';
 import { listEnvVars, setEnvVar, type EnvVarView } from './env-vars.js';
+import { reencryptCredentials } from './key-rotation.js';
 import { SyncError } from './errors.js';
 import { findLinkByProject, rearmAccountLinks, setLinkState, toSyncStatus, type SyncStatus } from './links.js';
 import { parseMappings } from './mappings.js';
@@ -44,6 +45,11 @@ export class SyncService {
 
   reconcileLink(linkId: string, reason: ReconcileReason, owner: string): Promise<ReconcileResult> {
     return reconcileLink(this.ctx, this.credentials, { linkId, reason, owner });
+  }
+
+  /** Re-encrypts stored credentials under the primary key of ENCRYPTION_KEYS (after a key rotation). */
+  reencryptCredentials(): Promise<{ envVars: number; accounts: number }> {
+    return reencryptCredentials(this.ctx);
   }
 
   /** A job for the link gave up after its last attempt: show it on the link (state `error`). */

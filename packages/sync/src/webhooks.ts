@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { herokuLinks, type DbOrTx } from '@hds/db';
 import { deriveWebhookSecret, isHerokuApiError, type HerokuClient } from '@hds/heroku';
 import { eq } from 'drizzle-orm';
@@ -16,7 +17,14 @@ export function webhookSecret(ctx: SyncContext, linkId: string): string {
   return deriveWebhookSecret(primary, linkId);
 }
 
-export type WebhookCheck = 'present' | 'created' | 'recreated' | 'adopted';
+/** Names the signing key a secret was derived from, without revealing it. */
+export function signingKeyHash(ctx: SyncContext): string {
+  const [primary] = ctx.webhooks.signingKeys;
+  if (primary === undefined) throw new Error('no webhook signing key');
+  return createHash('sha256').update(primary).digest('hex').slice(0, 12);
+}
+
+export type WebhookCheck = 'present' | 'created' | 'recreated' | 'adopted' | 'rotated';
 
 /**
  * Makes sure Heroku has this link's webhook (`api:release`, level `sync`, our URL, the derived secret).
@@ -28,7 +36,7 @@ export async function ensureWebhook(
   options: {
     db: DbOrTx;
     client: HerokuClient;
-    link: { id: string; projectId: string; appId: string; webhookId: string | null };
+    link: { id: string; projectId: string; appId: string; webhookId: string | null; webhookKeyHash: string | null };
     actor: AuditActor;
   },
 ): Promise<{ check: WebhookCheck; webhookId: string }> {
@@ -37,7 +45,13 @@ export async function ensureWebhook(
   if (link.webhookId) {
     try {
       const current = await client.getWebhook(link.appId, link.webhookId);
-      if (current.url === url) return { check: 'present', webhookId: current.id };
+      if (current.url === url) {
+        if (link.webhookKeyHash === signingKeyHash(ctx)) return { check: 'present', webhookId: current.id };
+        // WEBHOOK_SIGNING_KEYS has a new first key: move the webhook to the secret derived from it.
+        await client.updateWebhook(link.appId, current.id, { secret: webhookSecret(ctx, link.id) });
+        await record(ctx, options, { webhookId: current.id, check: 'rotated' });
+        return { check: 'rotated', webhookId: current.id };
+      }
     } catch (err) {
       if (!isHerokuApiError(err, 'not_found')) throw err;
     }
@@ -55,16 +69,36 @@ export async function ensureWebhook(
     webhookId = created.webhook.id;
     check = link.webhookId ? 'recreated' : 'created';
   }
+  await record(ctx, options, { webhookId, check });
+  return { check, webhookId };
+}
+
+const AUDIT_ACTION = {
+  created: 'webhook_created',
+  adopted: 'webhook_created',
+  recreated: 'webhook_recreated',
+  rotated: 'webhook_secret_rotated',
+} as const;
+
+/** Saves the webhook id and key hash on the link, with an audit row, in one transaction. */
+async function record(
+  ctx: SyncContext,
+  options: Parameters<typeof ensureWebhook>[1],
+  change: { webhookId: string; check: Exclude<WebhookCheck, 'present'> },
+): Promise<void> {
+  const { link } = options;
   await options.db.transaction(async (tx) => {
-    await tx.update(herokuLinks).set({ webhookId }).where(eq(herokuLinks.id, link.id));
+    await tx
+      .update(herokuLinks)
+      .set({ webhookId: change.webhookId, webhookKeyHash: signingKeyHash(ctx) })
+      .where(eq(herokuLinks.id, link.id));
     await appendAudit(tx, {
       projectId: link.projectId,
       linkId: link.id,
-      action: check === 'recreated' ? 'webhook_recreated' : 'webhook_created',
+      action: AUDIT_ACTION[change.check],
       actor: options.actor,
-      detail: { webhookId, adopted: check === 'adopted', previousWebhookId: link.webhookId },
+      detail: { webhookId: change.webhookId, adopted: change.check === 'adopted', previousWebhookId: link.webhookId },
     });
   });
-  ctx.logger.info({ linkId: link.id, webhookId, check }, 'webhook ensured');
-  return { check, webhookId };
+  ctx.logger.info({ linkId: link.id, webhookId: change.webhookId, check: change.check }, 'webhook ensured');
 }

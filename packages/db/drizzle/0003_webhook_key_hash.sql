@@ -1,0 +1,1 @@
+ALTER TABLE "heroku_links" ADD COLUMN "webhook_key_hash" text;

@@ -1,0 +1,51 @@
+import { Keyring } from '@hds/core';
+import { herokuAccounts, projectEnvVars } from '@hds/db';
+import { createTestDatabase, testEncryptionKeys, type TestDatabase } from '@hds/testkit';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tokenContext } from './accounts.js';
+import { envVarContext } from './env-vars.js';
+import { seedLink, testService } from './test-support/fixtures.js';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(() => database.drop());
+
+describe('reencryptCredentials', () => {
+  it('moves every credential to the new primary key, after which the old key can go', async () => {
+    const [newKey, oldKey] = testEncryptionKeys as [string, string];
+    const before = testService(database.client.db, { keyring: Keyring.fromSpecs([oldKey]) });
+    const { projectId, accountId } = await seedLink(before, { apiKey: 'api-key-under-old-key' });
+    await before.setEnvVar(projectId, 'DATABASE_URL', 'postgres://u:old-key-secret@h/d');
+
+    const rotated = testService(database.client.db, { keyring: Keyring.fromSpecs([newKey, oldKey]) });
+    // Before re-encryption the stored fingerprint is under the old key: the value is compared by decrypting.
+    expect(await rotated.setEnvVar(projectId, 'DATABASE_URL', 'postgres://u:old-key-secret@h/d')).toEqual({
+      changed: false,
+    });
+    expect(await rotated.reencryptCredentials()).toEqual({ envVars: 1, accounts: 1 });
+    expect(await rotated.reencryptCredentials()).toEqual({ envVars: 0, accounts: 0 });
+
+    const onlyNew = Keyring.fromSpecs([newKey]);
+    const [envRow] = await database.client.db
+      .select()
+      .from(projectEnvVars)
+      .where(eq(projectEnvVars.projectId, projectId));
+    expect(onlyNew.decrypt(envRow!.valueEncrypted, envVarContext(projectId, 'DATABASE_URL'))).toBe(
+      'postgres://u:old-key-secret@h/d',
+    );
+    expect(envRow!.valueFingerprint).toBe(onlyNew.fingerprint('postgres://u:old-key-secret@h/d'));
+    const [account] = await database.client.db.select().from(herokuAccounts).where(eq(herokuAccounts.id, accountId));
+    expect(onlyNew.decrypt(account!.accessTokenEncrypted, tokenContext(accountId, 'access'))).toBe(
+      'api-key-under-old-key',
+    );
+
+    // Setting the same value again after rotation is recognised as unchanged (no audit row).
+    const after = testService(database.client.db, { keyring: onlyNew });
+    expect(await after.setEnvVar(projectId, 'DATABASE_URL', 'postgres://u:old-key-secret@h/d')).toEqual({
+      changed: false,
+    });
+  });
+});

@@ -1,0 +1,68 @@
+import { herokuAccounts, projectEnvVars } from '@hds/db';
+import { and, eq, notLike, or } from 'drizzle-orm';
+import { tokenContext } from './accounts.js';
+import type { SyncContext } from './context.js';
+
+type RotationDeps = Pick<SyncContext, 'db' | 'keyring' | 'logger'>;
+import { envVarContext } from './env-vars.js';
+
+/**
+ * Re-encrypts every stored credential that is not under the primary key of `ENCRYPTION_KEYS` (after a new key
+ * was prepended), row by row with a row lock, and refreshes fingerprints. Afterwards the old key can be removed.
+ * Idempotent; returns how many rows were rewritten.
+ */
+export async function reencryptCredentials(ctx: RotationDeps): Promise<{ envVars: number; accounts: number }> {
+  const { keyring } = ctx;
+  const current = `v1:${keyring.primaryKeyId}:%`;
+  let envVars = 0;
+  const staleVars = await ctx.db
+    .select({ projectId: projectEnvVars.projectId, name: projectEnvVars.name })
+    .from(projectEnvVars)
+    .where(notLike(projectEnvVars.valueEncrypted, current));
+  for (const { projectId, name } of staleVars) {
+    await ctx.db.transaction(async (tx) => {
+      const where = and(eq(projectEnvVars.projectId, projectId), eq(projectEnvVars.name, name));
+      const [row] = await tx.select().from(projectEnvVars).where(where).for('update');
+      if (!row || !keyring.needsRotation(row.valueEncrypted)) return;
+      const value = keyring.decrypt(row.valueEncrypted, envVarContext(projectId, name));
+      await tx
+        .update(projectEnvVars)
+        .set({
+          valueEncrypted: keyring.encrypt(value, envVarContext(projectId, name)),
+          valueFingerprint: keyring.fingerprint(value),
+        })
+        .where(where);
+      envVars += 1;
+    });
+  }
+  let accounts = 0;
+  const staleAccounts = await ctx.db
+    .select({ id: herokuAccounts.id })
+    .from(herokuAccounts)
+    .where(
+      or(notLike(herokuAccounts.accessTokenEncrypted, current), notLike(herokuAccounts.refreshTokenEncrypted, current)),
+    );
+  for (const { id } of staleAccounts) {
+    await ctx.db.transaction(async (tx) => {
+      const [row] = await tx.select().from(herokuAccounts).where(eq(herokuAccounts.id, id)).for('update');
+      if (!row) return;
+      const reseal = (ciphertext: string, which: 'access' | 'refresh') => {
+        const context = tokenContext(id, which);
+        return keyring.needsRotation(ciphertext)
+          ? keyring.encrypt(keyring.decrypt(ciphertext, context), context)
+          : ciphertext;
+      };
+      await tx
+        .update(herokuAccounts)
+        .set({
+          accessTokenEncrypted: reseal(row.accessTokenEncrypted, 'access'),
+          refreshTokenEncrypted:
+            row.refreshTokenEncrypted === null ? null : reseal(row.refreshTokenEncrypted, 'refresh'),
+        })
+        .where(eq(herokuAccounts.id, id));
+      accounts += 1;
+    });
+  }
+  ctx.logger.info({ envVars, accounts, keyId: keyring.primaryKeyId }, 're-encrypted credentials under the primary key');
+  return { envVars, accounts };
+}
