@@ -1,4 +1,4 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface RunningServer {
@@ -18,6 +18,19 @@ export async function listen(
   // Keep-alive connections from load balancers must outlive their idle timeout.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // Answers still being written when `close` is called end their keep-alive connection, so the server can close
+  // as soon as they are done instead of waiting out the grace period for connections that went idle after `close`.
+  const inFlight = new Set<ServerResponse>();
+  let closing = false;
+  const endKeepAlive = (res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+  };
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (res.writableFinished) return;
+    if (closing) endKeepAlive(res);
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '0.0.0.0', () => {
@@ -33,6 +46,8 @@ export async function listen(
     url: `http://${host}:${port}`,
     close: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
+        closing = true;
+        for (const res of inFlight) endKeepAlive(res);
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         force.unref();
         server.close(() => {
