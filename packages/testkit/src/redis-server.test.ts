@@ -48,6 +48,18 @@ describe('startRedisServer', () => {
     expect(await ping(server.url)).toBe('PONG');
   });
 
+  it('passes extra configuration, e.g. persistence', async () => {
+    const server = await startRedisServer({ args: ['--appendonly', 'yes', '--appendfsync', 'everysec'] });
+    servers.push(server);
+    const redis = new Redis(server.url, { lazyConnect: true });
+    await redis.connect();
+    try {
+      expect(await redis.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('pauses: commands get no answer until it resumes', async () => {
     const server = await startRedisServer();
     servers.push(server);

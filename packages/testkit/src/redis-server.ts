@@ -38,7 +38,13 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-function spawnRedis(options: { bin: string; port: number; dir: string; timeoutMs: number }): Promise<ChildProcess> {
+function spawnRedis(options: {
+  bin: string;
+  port: number;
+  dir: string;
+  timeoutMs: number;
+  extraArgs: readonly string[];
+}): Promise<ChildProcess> {
   const args = [
     '--port',
     String(options.port),
@@ -52,6 +58,7 @@ function spawnRedis(options: { bin: string; port: number; dir: string; timeoutMs
     options.dir,
     '--loglevel',
     'notice',
+    ...options.extraArgs,
   ];
   return new Promise((resolve, reject) => {
     const child = spawn(options.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -89,14 +96,18 @@ function waitForExit(child: ChildProcess): Promise<void> {
 
 /**
  * Spawns `redis-server` (binary from `REDIS_SERVER_BIN`, default `redis-server` on PATH) on a free loopback
- * port, without persistence, in a temporary directory. Resolves once it accepts connections.
+ * port, without persistence unless `args` configure it (e.g. `['--appendonly', 'yes']`; later arguments win), in a
+ * temporary directory. Resolves once it accepts connections.
  */
-export async function startRedisServer(options: { port?: number; timeoutMs?: number } = {}): Promise<RedisServer> {
+export async function startRedisServer(
+  options: { port?: number; timeoutMs?: number; args?: readonly string[] } = {},
+): Promise<RedisServer> {
   const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'hds-redis-'));
   const timeoutMs = options.timeoutMs ?? 10_000;
-  let child: ChildProcess | undefined = await spawnRedis({ bin, port, dir, timeoutMs });
+  const extraArgs = options.args ?? [];
+  let child: ChildProcess | undefined = await spawnRedis({ bin, port, dir, timeoutMs, extraArgs });
 
   const stop = async (stopOptions: { signal?: 'SIGTERM' | 'SIGKILL' } = {}) => {
     const current = child;
@@ -118,7 +129,7 @@ export async function startRedisServer(options: { port?: number; timeoutMs?: num
     stop,
     start: async () => {
       if (child !== undefined) throw new Error('redis-server is already running');
-      child = await spawnRedis({ bin, port, dir, timeoutMs });
+      child = await spawnRedis({ bin, port, dir, timeoutMs, extraArgs });
     },
     pause: () => {
       if (child === undefined) throw new Error('redis-server is not running');
