@@ -6,7 +6,7 @@ import { sendError } from './http-errors.js';
 import { createIngressMetrics } from './metrics.js';
 import { noteRequest, requestLog } from './request-log.js';
 import { LinkSecretCache } from './secret-cache.js';
-import { createWebhookRouter } from './webhook-route.js';
+import { webhookRoute } from './webhook-route.js';
 
 export interface IngressAppOptions {
   producer: JobProducer;
@@ -49,19 +49,18 @@ export function createIngressApp(options: IngressAppOptions): Express {
   app.set('etag', false);
 
   app.use(requestLog(logger));
-  app.use(
-    createWebhookRouter({
-      producer: options.producer,
-      signingKeys: options.signingKeys,
-      secrets: new LinkSecretCache({ signingKeys: options.signingKeys, maxLinks: options.secretCacheSize ?? 10_000 }),
-      metrics,
-      bodyLimitBytes: options.bodyLimitBytes ?? defaultBodyLimitBytes,
-      queueIsUp: options.queueIsUp ?? (() => true),
-      enqueueTimeoutMs: options.enqueueTimeoutMs ?? 1500,
-      retryAfterSeconds: options.retryAfterSeconds ?? 5,
-      now: options.now ?? Date.now,
-    }),
-  );
+  const webhook = webhookRoute({
+    producer: options.producer,
+    signingKeys: options.signingKeys,
+    secrets: new LinkSecretCache({ signingKeys: options.signingKeys, maxLinks: options.secretCacheSize ?? 10_000 }),
+    metrics,
+    bodyLimitBytes: options.bodyLimitBytes ?? defaultBodyLimitBytes,
+    queueIsUp: options.queueIsUp ?? (() => true),
+    enqueueTimeoutMs: options.enqueueTimeoutMs ?? 1500,
+    retryAfterSeconds: options.retryAfterSeconds ?? 5,
+    now: options.now ?? Date.now,
+  });
+  app.post(webhook.path, ...webhook.handlers);
   app.use(createOpsRoutes({ registry: options.registry, checks: options.readinessChecks }));
 
   app.use((req, res) => {

@@ -14,20 +14,20 @@ describe('LinkSecretCache', () => {
     expect(cache.secretsFor(linkId)).toBe(cache.secretsFor(linkId));
   });
 
-  it('holds at most maxLinks links and drops the least recently used first', () => {
+  it('holds at most maxLinks links and drops the one cached longest ago first', () => {
     const cache = new LinkSecretCache({ signingKeys: keys, maxLinks: 3 });
     const [a, b, c, d] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
-    const first = { a: cache.secretsFor(a), b: cache.secretsFor(b) };
-    cache.secretsFor(c);
-    cache.secretsFor(a); // a is now the most recently used; b the least
+    const first = { a: cache.secretsFor(a), b: cache.secretsFor(b), c: cache.secretsFor(c) };
     cache.secretsFor(d);
     expect(cache.size).toBe(3);
-    expect(cache.secretsFor(a)).toBe(first.a);
-    // b was dropped: derived again (equal value, new array).
-    const again = cache.secretsFor(b);
-    expect(again).toEqual(first.b);
-    expect(again).not.toBe(first.b);
+    expect(cache.secretsFor(b)).toBe(first.b);
+    expect(cache.secretsFor(c)).toBe(first.c);
+    // a was dropped: derived again (equal value, new array), which drops b, now the oldest.
+    const again = cache.secretsFor(a);
+    expect(again).toEqual(first.a);
+    expect(again).not.toBe(first.a);
     expect(cache.size).toBe(3);
+    expect(cache.secretsFor(b)).not.toBe(first.b);
   });
 
   it('stays bounded under many distinct links', () => {

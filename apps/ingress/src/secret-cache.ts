@@ -1,8 +1,9 @@
 import { deriveWebhookSecret } from '@hds/heroku';
 
 /**
- * The derived webhook secrets of recently seen links (one per signing key, in key order), so a delivery costs no
- * key derivation. Bounded: past `maxLinks` the least recently used link is dropped.
+ * The derived webhook secrets of links seen before (one per signing key, in key order), so a delivery costs no
+ * key derivation. Bounded: past `maxLinks` the link cached longest ago is dropped (a hit does not reorder, so it
+ * costs one map lookup; a dropped link that is still active is simply derived again).
  */
 export class LinkSecretCache {
   private readonly entries = new Map<string, readonly string[]>();
@@ -23,15 +24,11 @@ export class LinkSecretCache {
   /** The link's secrets; a bound function, so it can be passed as `secretsFor`. */
   readonly secretsFor = (linkId: string): readonly string[] => {
     const cached = this.entries.get(linkId);
-    if (cached !== undefined) {
-      // Map keeps insertion order: re-inserting marks the link as most recently used.
-      this.entries.delete(linkId);
-      this.entries.set(linkId, cached);
-      return cached;
-    }
+    if (cached !== undefined) return cached;
     const secrets = Object.freeze(this.signingKeys.map((key) => deriveWebhookSecret(key, linkId)));
     this.entries.set(linkId, secrets);
     if (this.entries.size > this.maxLinks) {
+      // A Map iterates in insertion order: the first key is the oldest entry.
       const oldest = this.entries.keys().next();
       if (oldest.done !== true) this.entries.delete(oldest.value);
     }
