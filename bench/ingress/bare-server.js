@@ -10,7 +10,5 @@ app.get('/healthz', (_req, res) => {
   res.json({ status: 'ok' });
 });
 
-const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ msg: 'bare listening', port: server.address().port })}\n`);
-});
+const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

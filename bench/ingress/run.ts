@@ -10,9 +10,10 @@
  * BENCH_LINKS (64), BENCH_REDIS_URL (default: a private redis-server with appendonly yes, appendfsync everysec).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpus } from 'node:os';
-import { createInterface } from 'node:readline';
-import { deleteKeysWithPrefix, repoRoot, startRedisServer, uniqueName, type RedisServer } from '@hds/testkit';
+import { closeSync, openSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deleteKeysWithPrefix, freePort, repoRoot, startRedisServer, uniqueName, type RedisServer } from '@hds/testkit';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { createSignedLoad } from './signed-load.js';
@@ -39,31 +40,37 @@ interface Measured {
   timeouts: number;
 }
 
-/** Starts a server process and resolves with its port once it logs `listening` (its stdout is drained after). */
-function startServer(
-  name: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; port: number }> {
+interface Server {
+  child: ChildProcess;
+  port: number;
+  logFile: string;
+}
+
+/**
+ * Starts a server process on a free port, its stdout (the per-request log lines) going to a file as a log collector
+ * would take them, and resolves once it answers `GET /healthz`.
+ */
+async function startServer(name: string, args: string[], env: Record<string, string>): Promise<Server> {
+  const port = await freePort();
+  const logFile = join(tmpdir(), `hds-bench-${name}-${process.pid}.log`);
+  const out = openSync(logFile, 'w');
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+    stdio: ['ignore', out, 'inherit'],
   });
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    const onExit = (code: number | null) => reject(new Error(`${name} exited (${code}) before listening`));
-    child.once('exit', onExit);
-    lines.on('line', (line) => {
-      if (!line.includes('listening')) return;
-      const { port } = JSON.parse(line) as { port: number };
-      child.off('exit', onExit);
-      lines.close();
-      // Keep draining the per-request log lines, as a log collector would.
-      child.stdout.resume();
-      resolve({ child, port });
-    });
-  });
+  closeSync(out);
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}; see ${logFile}`);
+    const healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (healthy) return { child, port, logFile };
+    if (Date.now() > deadline) throw new Error(`${name} did not answer /healthz within 20 s; see ${logFile}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 async function stopServer(child: ChildProcess): Promise<void> {
@@ -166,12 +173,11 @@ async function main(): Promise<void> {
   const bareRuns: Measured[] = [];
   const ingressRuns: Measured[] = [];
   const missingJobs: string[] = [];
-  let bare: { child: ChildProcess; port: number } | undefined;
-  let ingress: { child: ChildProcess; port: number } | undefined;
+  let bare: Server | undefined;
+  let ingress: Server | undefined;
   try {
-    bare = await startServer('bare express', ['bench/ingress/bare-server.js'], { PORT: '0' });
+    bare = await startServer('bare', ['bench/ingress/bare-server.js'], {});
     ingress = await startServer('ingress', ['apps/ingress/dist/main.js'], {
-      PORT: '0',
       REDIS_URL: redisUrl,
       QUEUE_PREFIX: prefix,
       WEBHOOK_SIGNING_KEYS: SIGNING_KEYS.join(','),
@@ -193,8 +199,11 @@ async function main(): Promise<void> {
       if (stored < b.accepted) missingJobs.push(`round ${round}: ${b.accepted} accepted, ${stored} jobs stored`);
     }
   } finally {
-    if (bare) await stopServer(bare.child);
-    if (ingress) await stopServer(ingress.child);
+    for (const server of [bare, ingress]) {
+      if (server === undefined) continue;
+      await stopServer(server.child);
+      rmSync(server.logFile, { force: true });
+    }
     await deleteKeysWithPrefix(redis, prefix);
     redis.disconnect();
     await privateRedis?.close();
