@@ -4,7 +4,7 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Registry } from 'prom-client';
 import { sendError } from './http-errors.js';
 import { createIngressMetrics } from './metrics.js';
-import { noteRequest, requestLog } from './request-log.js';
+import { noteRequest, requestLog, requestNote } from './request-log.js';
 import { LinkSecretCache } from './secret-cache.js';
 import { webhookRoute } from './webhook-route.js';
 
@@ -72,7 +72,7 @@ export function createIngressApp(options: IngressAppOptions): Express {
     if (req.path.startsWith('/webhooks/')) {
       const outcome = clientError ? 'bad_request' : 'error';
       metrics.countRequest(outcome);
-      noteRequest(res, { ...res.locals.note, outcome, err });
+      noteRequest(res, { ...requestNote(res), outcome, err });
     } else if (!clientError) {
       logger.error({ err, method: req.method, path: req.path }, 'request failed');
     }

@@ -14,17 +14,16 @@ export interface RequestNote {
   err?: unknown;
 }
 
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace -- Express's locals are typed by augmenting it.
-  namespace Express {
-    interface Locals {
-      note?: RequestNote;
-    }
-  }
-}
+/** Notes by response, kept beside express's objects rather than in `res.locals` (no global type augmentation). */
+const notes = new WeakMap<Response, RequestNote>();
 
 export function noteRequest(res: Response, note: RequestNote): void {
-  res.locals.note = note;
+  notes.set(res, note);
+}
+
+/** What has been noted for this request so far. */
+export function requestNote(res: Response): RequestNote | undefined {
+  return notes.get(res);
 }
 
 /**
@@ -35,7 +34,7 @@ export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
     res.once('finish', () => {
-      const note = res.locals.note;
+      const note = notes.get(res);
       const line = {
         method: req.method,
         path: req.path,
