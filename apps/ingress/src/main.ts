@@ -19,4 +19,14 @@ const app = createIngressApp({
 const server = await listen(app, { port: env.PORT });
 logger.info({ port: server.port }, 'ingress listening');
 // Stop accepting and let in-flight deliveries finish (each waits at most the enqueue timeout), then close Redis.
-onShutdown({ logger, closers: [() => server.close(), () => queue.close()] });
+onShutdown({
+  logger,
+  closers: [
+    () => {
+      const drained = server.close();
+      logger.info('stopped accepting connections; finishing requests in flight');
+      return drained;
+    },
+    () => queue.close(),
+  ],
+});

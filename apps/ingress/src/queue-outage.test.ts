@@ -21,8 +21,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function startIngress(prefix = uniqueName('outage')): Promise<TestIngress> {
-  const ingress = await startTestIngress({ redisUrl: server.url, prefix });
+async function startIngress(prefix = uniqueName('outage'), waitForRedis = true): Promise<TestIngress> {
+  const ingress = await startTestIngress({ redisUrl: server.url, prefix, waitForRedis });
   opened.push(ingress);
   return ingress;
 }
@@ -96,7 +96,7 @@ describe('when Redis is unavailable', () => {
   it('answers 503 within 2 s when Redis was down before the ingress started, and 202 once it is up', async () => {
     await server.stop();
     const prefix = uniqueName('outage');
-    const ingress = await startIngress(prefix);
+    const ingress = await startIngress(prefix, false);
     expectUnavailable(await deliverFresh(ingress));
 
     await server.start();

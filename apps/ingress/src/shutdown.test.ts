@@ -77,10 +77,12 @@ describe('ingress process (src/main.ts)', () => {
       });
       req.once('error', reject);
     });
+    // Should an assertion below fail first, the request's end is reported there, not as an unhandled rejection.
+    answered.catch(() => {});
     await new Promise<void>((resolve) => req.once('continue', resolve));
 
     ingress.child.kill('SIGTERM');
-    await ingress.waitForLine(isLog('shutting down'));
+    await ingress.waitForLine(isLog('stopped accepting connections; finishing requests in flight'));
     // The listening socket is closed: new connections are refused while the delivery in flight goes on.
     expect(await tcpProbe(listening.port)).toBe('ECONNREFUSED');
     req.end(body);

@@ -17,9 +17,12 @@ export interface TestIngress {
   close(): Promise<void>;
 }
 
-/** An in-process ingress on a loopback port 0, with its own Redis connection and a captured log. */
+/**
+ * An in-process ingress on a loopback port 0, with its own Redis connection and a captured log. Resolves once its
+ * queue is ready, unless `waitForRedis` is false (for tests that start it while Redis is down).
+ */
 export async function startTestIngress(
-  options: { redisUrl: string; prefix: string; signingKeys?: readonly string[] } & Pick<
+  options: { redisUrl: string; prefix: string; signingKeys?: readonly string[]; waitForRedis?: boolean } & Pick<
     IngressAppOptions,
     'enqueueTimeoutMs' | 'now'
   >,
@@ -40,6 +43,7 @@ export async function startTestIngress(
     ...(options.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: options.enqueueTimeoutMs }),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
+  if (options.waitForRedis !== false) await queue.producer.queue(queueNames.events).waitUntilReady();
   const server = await listen(app, { port: 0, host: '127.0.0.1' });
   return {
     url: server.url,
