@@ -4,3 +4,9 @@ export { createTestRedis, deleteKeysWithPrefix, type TestRedis } from './redis.j
 export { waitFor } from './wait.js';
 export { repoRoot, sharedHerokuDir, sharedWebhookBodies, sharedWebhookBody } from './shared.js';
 export { runSourceEntrypoint, type ProcessResult } from './process.js';
+export {
+  herokuSchemaValidator,
+  type HerokuLink,
+  type HerokuSchemaValidator,
+  type SchemaCheck,
+} from './heroku-schema.js';
