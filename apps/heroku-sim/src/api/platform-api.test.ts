@@ -75,7 +75,7 @@ describe('Platform API', () => {
     expect((await call('GET', `/apps/${app.name}/webhook-deliveries`)).body.length).toBeGreaterThan(0);
     const events = (await call('GET', `/apps/${app.name}/webhook-events`)).body;
     // Every release since v1 published create + update events (v2 before the webhook existed, v3 after).
-    expect(pluck(pluck(events, 'payload'), 'action')).toEqual(['create', 'update', 'create', 'update']);
+    expect(pluck(pluck(events, 'payload'), 'action').sort()).toEqual(['create', 'create', 'update', 'update']);
     await call('GET', `/apps/${app.name}/webhook-events/${events[0].id}`);
     expect((await call('DELETE', `/apps/${app.name}/webhooks/${created.id}`)).body.id).toBe(created.id);
     expect((await call('GET', `/apps/${app.name}/webhooks`)).body).toEqual([]);

@@ -86,11 +86,11 @@ export function createControlRouter(ctx: SimContext, controls: SimControls): Rou
   });
   router.post('/apps/:app/config-vars', (req, res) => {
     const body = defined(parseBody(bodies.configVars, req.body));
-    res.status(201).json(controls.setConfigVars({ app: param(req, 'app'), ...body }));
+    res.json(controls.setConfigVars({ app: param(req, 'app'), ...body }));
   });
   router.post('/apps/:app/rotate-credentials', (req, res) => {
     const body = defined(parseBody(bodies.rotate, req.body));
-    res.status(201).json(controls.rotateCredentials({ app: param(req, 'app'), ...body }));
+    res.json(controls.rotateCredentials({ app: param(req, 'app'), ...body }));
   });
   router.post('/apps/:app/releases/:version/finish', (req, res) => {
     const body = parseBody(bodies.finish, req.body);

@@ -1,12 +1,36 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** What tests read of a delivered body (the sim sends `api:release` events); everything else stays unknown. */
+export interface DeliveredBody {
+  id: string;
+  action: string;
+  data: {
+    id: string;
+    version: number;
+    status: string;
+    current: boolean;
+    description: string;
+    user: { id: string; email: string };
+    app: { id: string; name: string };
+    [key: string]: unknown;
+  };
+  webhook_metadata: {
+    attempt: { id: string };
+    delivery: { id: string };
+    event: { id: string; include: string };
+    webhook: { id: string };
+  };
+  [key: string]: unknown;
+}
+
 export interface ReceivedDelivery {
   path: string;
   headers: IncomingHttpHeaders;
   /** The raw bytes, as a signature is computed over them. */
   body: Buffer;
-  json: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- webhook bodies are inspected freely in tests
+  /** The body parsed (an empty object when it is not JSON). */
+  json: DeliveredBody;
 }
 
 export interface WebhookReceiver {
@@ -28,9 +52,9 @@ export async function startWebhookReceiver(
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      let json: Record<string, unknown> = {};
+      let json = {} as DeliveredBody;
       try {
-        json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+        json = JSON.parse(body.toString('utf8')) as DeliveredBody;
       } catch {
         // kept as raw bytes only
       }
