@@ -26,7 +26,11 @@ function appKeysOf(ctx: SimContext, path: string): string[] {
 function gatekeeper(ctx: SimContext): RequestHandler {
   return async (req, res, next) => {
     const latency = ctx.faults.apiLatencyMs();
-    if (latency > 0 && !(await ctx.timers.sleep(latency))) return;
+    // A reset or close cut the wait short: answer rather than leave the client hanging.
+    if (latency > 0 && !(await ctx.timers.sleep(latency))) {
+      sendError(res, herokuErrors.serverError(503));
+      return;
+    }
     res.set('RateLimit-Multiplier', '1');
     const credential = resolveCredential(req.get('authorization'), ctx);
     if (!credential) {

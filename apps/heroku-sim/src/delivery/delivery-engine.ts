@@ -59,6 +59,8 @@ export class DeliveryEngine {
   private held: HeldDelivery[] = [];
   private chains = new Map<string, Promise<void>>();
   private seq = 0;
+  /** Bumped by reset: work started before a reset no longer counts towards `settled`. */
+  private generation = 0;
   private readonly agent = new Agent({ keepAliveTimeout: 1_000, connections: 32 });
   private readonly closing = new AbortController();
 
@@ -126,6 +128,7 @@ export class DeliveryEngine {
   }
 
   reset(): void {
+    this.generation += 1;
     this.records = [];
     this.held = [];
     this.chains.clear();
@@ -139,35 +142,45 @@ export class DeliveryEngine {
 
   private start(delivery: HeldDelivery): void {
     const { record, event, faults } = delivery;
+    const generation = this.generation;
     this.options.work.begin();
     if (faults.delayMs !== undefined) {
       record.faults.push('delayed');
       record.status = 'scheduled';
       record.nextAttemptAt = this.options.clock() + faults.delayMs;
-      this.options.timers.set(() => void this.run(record, event, faults.duplicate), faults.delayMs);
+      this.options.timers.set(() => void this.run(record, event, faults.duplicate, generation), faults.delayMs);
       return;
     }
     // One after another per webhook, in event order: a create is sent before its update.
     const previous = this.chains.get(record.webhookId) ?? Promise.resolve();
-    const next = previous.then(() => this.run(record, event, faults.duplicate));
+    const next = previous.then(() => this.run(record, event, faults.duplicate, generation));
     this.chains.set(record.webhookId, next);
   }
 
-  private async run(record: DeliveryRecord, event: WebhookEvent, duplicate: boolean): Promise<void> {
+  private async run(
+    record: DeliveryRecord,
+    event: WebhookEvent,
+    duplicate: boolean,
+    generation: number,
+  ): Promise<void> {
+    // Ends this delivery's share of the pending work, unless a reset forgot it already.
+    const done = () => {
+      if (generation === this.generation) this.options.work.end();
+    };
     try {
       const webhook = this.options.findWebhook(record.webhookId);
       if (!webhook) {
         record.nextAttemptAt = null;
         this.finish(record, 'failed');
-        this.options.work.end();
+        done();
         return;
       }
       const ok = await this.attempt(record, webhook, event, duplicate);
-      if (this.closing.signal.aborted) return;
+      if (this.closing.signal.aborted || generation !== this.generation) return;
       if (ok) {
         record.nextAttemptAt = null;
         this.finish(record, 'succeeded');
-        this.options.work.end();
+        done();
         return;
       }
       const retryIndex = record.attempts.filter((a) => !a.duplicate).length - 1;
@@ -175,17 +188,17 @@ export class DeliveryEngine {
       if (wait === undefined) {
         record.nextAttemptAt = null;
         this.finish(record, 'failed');
-        this.options.work.end();
+        done();
         return;
       }
       record.status = 'retrying';
       record.nextAttemptAt = this.options.clock() + wait;
       record.updatedAt = this.options.clock();
-      this.options.timers.set(() => void this.run(record, event, false), wait);
+      this.options.timers.set(() => void this.run(record, event, false, generation), wait);
     } catch (err) {
       this.options.logger.error({ err, deliveryId: record.id }, 'delivery failed unexpectedly');
       this.finish(record, 'failed');
-      this.options.work.end();
+      done();
     }
   }
 

@@ -329,6 +329,40 @@ describe('webhook delivery', () => {
     ]);
   });
 
+  it('forgets deliveries under way on reset and tracks new ones', async () => {
+    let firstAttempt!: () => void;
+    const attempted = new Promise<void>((resolve) => (firstAttempt = resolve));
+    const { receiver } = await subscribe({
+      respond: () => {
+        firstAttempt();
+        return 500;
+      },
+    });
+    h.sim.rotateCredentials({ app: app.name });
+    await attempted;
+    h.sim.reset();
+    await h.sim.settled();
+    expect(h.sim.deliveries()).toEqual([]);
+
+    const fresh = h.sim.createAccount({ email: 'fresh@example.com' });
+    const freshApp = h.sim.createApp({ name: 'fresh-app', accountId: fresh.id });
+    const ok = await startWebhookReceiver();
+    try {
+      await h.api(`/apps/${freshApp.name}/webhooks`, {
+        method: 'POST',
+        token: fresh.apiKey,
+        body: { include: ['api:release'], level: 'sync', url: ok.url },
+      });
+      h.sim.rotateCredentials({ app: freshApp.name });
+      await h.sim.settled();
+      expect(ok.received.map((d) => d.json.action)).toEqual(['create', 'update']);
+      expect(h.sim.deliveries().map((d) => d.status)).toEqual(['succeeded', 'succeeded']);
+      expect(receiver.received.length).toBeLessThanOrEqual(2);
+    } finally {
+      await ok.close();
+    }
+  });
+
   it('stops every timer and delivery on close', async () => {
     let firstAttempt!: () => void;
     const attempted = new Promise<void>((resolve) => (firstAttempt = resolve));
