@@ -213,7 +213,7 @@ describe('Platform API', () => {
     expect((await h.api(`/apps/${app.name}/config-vars`, { token: owner.apiKey })).body).not.toHaveProperty('FOO');
   });
 
-  it('generates a webhook secret only when none is given and shows it once, in Heroku-Webhook-Secret', async () => {
+  it('generates a webhook secret when none is given and shows the secret once, in Heroku-Webhook-Secret', async () => {
     const generated = await call('POST', `/apps/${app.name}/webhooks`, {
       include: ['api:release'],
       level: 'notify',
@@ -229,7 +229,8 @@ describe('Platform API', () => {
       secret: 'my-own-secret',
       authorization: 'Bearer abc',
     });
-    expect(given.headers.get('heroku-webhook-secret')).toBeNull();
+    expect(given.headers.get('heroku-webhook-secret')).toBe('my-own-secret');
+    expect(h.sim.webhooks({ app: app.name })[1]?.secret).toBe('my-own-secret');
     const listed = JSON.stringify((await call('GET', `/apps/${app.name}/webhooks`)).body);
     expect(listed).not.toContain(secret!);
     expect(listed).not.toContain('my-own-secret');

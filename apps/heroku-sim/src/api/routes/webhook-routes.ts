@@ -26,7 +26,6 @@ export function webhookRoutes(ctx: SimContext): Router {
     const app = ownedApp(res, param(req, 'app'));
     const body = parseBody(webhookCreateBody, req.body);
     assertUrlFree(app, body.url);
-    const generated = body.secret === undefined || body.secret === null;
     const now = ctx.clock();
     const webhook: Webhook = {
       id: newId(),
@@ -40,8 +39,9 @@ export function webhookRoutes(ctx: SimContext): Router {
       updatedAt: now,
     };
     app.webhooks.push(webhook);
-    // A secret Heroku made up is shown once, in this header.
-    if (generated) res.set('Heroku-Webhook-Secret', webhook.secret);
+    // The secret (made up unless given) is shown this once, in a header. The Heroku CLI warns when the header
+    // is missing even if it sent a secret itself, so Heroku sends it either way.
+    res.set('Heroku-Webhook-Secret', webhook.secret);
     res.status(201).json(serializeWebhook(app, webhook));
   });
 
