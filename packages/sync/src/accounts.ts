@@ -73,7 +73,7 @@ export class AccountCredentials {
     const [row] = await this.ctx.db
       .update(herokuAccounts)
       .set({
-        rateLimitedUntil: sql`greatest(coalesce(${herokuAccounts.rateLimitedUntil}, ${retryAt}), ${retryAt})`,
+        rateLimitedUntil: sql`greatest(coalesce(${herokuAccounts.rateLimitedUntil}, ${retryAt.toISOString()}::timestamptz), ${retryAt.toISOString()}::timestamptz)`,
         rateLimitRemaining: 0,
         rateLimitSeenAt: this.ctx.now(),
       })

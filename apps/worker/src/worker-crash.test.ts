@@ -1,0 +1,47 @@
+import { waitFor } from '@hds/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Pipeline } from './test-support/pipeline.js';
+
+let pipeline: Pipeline;
+beforeAll(async () => {
+  pipeline = await Pipeline.start({ workers: 0 });
+});
+afterAll(() => pipeline.close());
+
+// Short locks so that a dead worker's job is taken over quickly.
+const fastTakeover = { WORKER_LOCK_DURATION_MS: '1000', WORKER_STALLED_INTERVAL_MS: '500' };
+
+describe('a worker killed with SIGKILL in the middle of a job', () => {
+  it('leaves no partial commit, and the job completes on restart', async () => {
+    const first = await pipeline.startWorkerProcess(fastTakeover);
+    const link = await pipeline.linkedProject();
+    const before = await pipeline.audit(link.projectId);
+    const urlBefore = await pipeline.envValue(link.projectId);
+
+    // Heroku answers slowly, so the job is caught mid-fetch.
+    pipeline.sim.setFaults({ api: { latencyMs: 1500 } });
+    const rotation = pipeline.sim.rotateCredentials({ app: link.app.name });
+    const fetchPath = `/apps/${link.app.id}/releases/${rotation.version}/config-vars`;
+    await waitFor(() => pipeline.sim.requests({ path: fetchPath }).length > 0 || undefined, {
+      what: 'the worker to start fetching the release config',
+    });
+    const killed = await first.stop('SIGKILL');
+    expect(killed.signal).toBe('SIGKILL');
+    pipeline.sim.clearFaults();
+
+    // Nothing of the interrupted job was committed.
+    expect(await pipeline.envValue(link.projectId)).toBe(urlBefore);
+    expect(await pipeline.audit(link.projectId)).toHaveLength(before.length);
+    expect((await pipeline.sync.getSyncStatus(link.projectId)).lastReleaseVersion).toBeLessThan(rotation.version);
+
+    // A new worker takes the stalled job over and completes it.
+    const second = await pipeline.startWorkerProcess(fastTakeover);
+    await pipeline.waitForVersion(link.projectId, rotation.version, 15_000);
+    expect(await pipeline.envValue(link.projectId)).toBe(rotation.databaseUrl);
+    const rows = (await pipeline.audit(link.projectId)).slice(before.length);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ releaseVersion: rotation.version });
+    await pipeline.eventsDrained();
+    await second.stop();
+  });
+});
