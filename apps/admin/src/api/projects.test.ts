@@ -101,10 +101,12 @@ describe('env vars', () => {
       {
         name: 'HASURA_GRAPHQL_DATABASE_URL',
         value: 'postgres://u1:****@db.example.com:5432/app',
+        fingerprint: expect.stringMatching(/^hmac-sha256:[0-9a-f]{24}$/),
         source: 'manual',
         updatedAt: expect.any(String),
       },
     ]);
+    const firstFingerprint: string = masked.json.vars[0].fingerprint;
     expect(JSON.stringify(masked.json)).not.toContain('first-secret');
 
     const revealed = await admin.api('GET', `/api/projects/${project.id}/env?reveal=true`);
@@ -117,6 +119,9 @@ describe('env vars', () => {
     expect(put.status).toBe(200);
     expect(put.json).toMatchObject({ changed: true, var: { name: 'HASURA_GRAPHQL_DATABASE_URL', source: 'manual' } });
     expect(JSON.stringify(put.json)).not.toContain('second-secret');
+    // Same masked form (only the password changed), another fingerprint.
+    expect(put.json.var.value).toBe(masked.json.vars[0].value);
+    expect(put.json.var.fingerprint).not.toBe(firstFingerprint);
     const again = await admin.api('PUT', `/api/projects/${project.id}/env/HASURA_GRAPHQL_DATABASE_URL`, {
       body: { value: newUrl },
     });

@@ -35,3 +35,9 @@ const ACTION_LABELS: Record<string, string> = {
 };
 
 export const actionLabel = (action: string): string => ACTION_LABELS[action] ?? action;
+
+/** The short form of a keyed fingerprint (`hmac-sha256:3f2a…` → `3f2a1b9c`): tells values apart, reveals nothing. */
+export function shortFingerprint(fingerprint: string | null | undefined): string | null {
+  if (!fingerprint) return null;
+  return fingerprint.replace(/^[a-z0-9-]+:/, '').slice(0, 8);
+}

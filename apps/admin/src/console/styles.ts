@@ -57,4 +57,6 @@ dl.facts dd { margin: 0; }
 .step.current { border-color: var(--accent); }
 details summary { cursor: pointer; color: var(--accent); margin-top: 12px; }
 .empty { color: var(--muted); padding: 8px 0; }
+.fp { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 11px; color: var(--muted); margin-left: 6px; background: #f2f4f7; border-radius: 4px; padding: 0 4px; white-space: nowrap; }
+td time { white-space: nowrap; }
 `;

@@ -1,6 +1,6 @@
 import type { AccountView, AuditEntry, EnvVarView, ProjectView, SyncStatus } from '@hds/sync';
 import { CSRF_FIELD } from '../../auth/session.js';
-import { actionLabel, stateBadge, when } from '../format.js';
+import { actionLabel, shortFingerprint, stateBadge, when } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 import { layout, type Flash } from '../layout.js';
 
@@ -19,6 +19,14 @@ export interface ProjectPageData {
 }
 
 const DEFAULT_TARGET = 'HASURA_GRAPHQL_DATABASE_URL';
+
+/** Masked values can look alike (a rotation changes only the password): the fingerprint tells them apart. */
+function fingerprintTag(fingerprint: string | null | undefined) {
+  const short = shortFingerprint(fingerprint);
+  return short
+    ? html`<span class="fp" data-testid="fingerprint" title="Fingerprint of the value (keyed hash)">#${short}</span>`
+    : null;
+}
 
 function envSection(data: ProjectPageData, csrf: SafeHtml) {
   const base = `/projects/${data.project.id}`;
@@ -39,7 +47,10 @@ function envSection(data: ProjectPageData, csrf: SafeHtml) {
               (v) =>
                 html`<tr data-var="${v.name}">
                   <td class="mono">${v.name}</td>
-                  <td><code data-testid="env-value">${v.value}</code></td>
+                  <td>
+                    <code data-testid="env-value">${v.value}</code>
+                    ${fingerprintTag(v.fingerprint)}
+                  </td>
                   <td><span class="badge ${v.source}">${v.source === 'heroku' ? 'Heroku sync' : 'Manual'}</span></td>
                   <td>${when(v.updatedAt)}</td>
                 </tr>`,
@@ -134,7 +145,7 @@ function pickAccount(data: ProjectPageData, csrf: SafeHtml) {
     ${chooser}
     <div class="actions">${signIn}</div>
     <details>
-      <summary>Add an API key instead</summary>
+      <summary>${data.oauthEnabled ? 'Add an API key instead' : 'Add a Heroku API key'}</summary>
       <form class="row" method="post" action="/accounts">
         ${csrf}
         <input type="hidden" name="project" value="${data.project.id}" />
@@ -196,7 +207,8 @@ function syncSection(data: ProjectPageData, csrf: SafeHtml) {
 
 function change(entry: AuditEntry) {
   if (entry.before === null && entry.after === null) return null;
-  return html`<code>${entry.before ?? '∅'}</code> → <code>${entry.after ?? '∅'}</code>`;
+  return html`<code>${entry.before ?? '∅'}</code>${fingerprintTag(entry.beforeFingerprint)} →
+    <code>${entry.after ?? '∅'}</code>${fingerprintTag(entry.afterFingerprint)}`;
 }
 
 function detailText(entry: AuditEntry): string | null {

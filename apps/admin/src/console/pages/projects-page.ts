@@ -83,7 +83,7 @@ export function renderProjectsPage(data: ProjectsPageData): string {
           ${data.oauthEnabled ? html`<a class="button heroku" href="/auth/heroku/start">Sign in with Heroku</a>` : null}
         </div>
         <details>
-          <summary>Add an API key instead</summary>
+          <summary>${data.oauthEnabled ? 'Add an API key instead' : 'Add a Heroku API key'}</summary>
           <form class="row" method="post" action="/accounts">
             ${csrf}
             <label>Heroku API key<input name="apiKey" type="password" required autocomplete="off" /></label>
