@@ -30,6 +30,7 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 form.inline { display: inline; }
 form.row { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; }
 label { display: flex; flex-direction: column; font-size: 13px; color: var(--muted); gap: 4px; }
+input[name=target] { min-width: 320px; }
 input, select { font: inherit; padding: 7px 10px; border: 1px solid #cfd4dc; border-radius: 6px; min-width: 220px; background: #fff; color: var(--text); }
 button, .button { font: inherit; font-weight: 600; border: 0; border-radius: 6px; padding: 8px 14px; cursor: pointer; background: var(--accent); color: #fff; display: inline-block; }
 button:hover, .button:hover { background: var(--accent-dark); text-decoration: none; }
@@ -59,4 +60,5 @@ details summary { cursor: pointer; color: var(--accent); margin-top: 12px; }
 .empty { color: var(--muted); padding: 8px 0; }
 .fp { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 11px; color: var(--muted); margin-left: 6px; background: #f2f4f7; border-radius: 4px; padding: 0 4px; white-space: nowrap; }
 td time { white-space: nowrap; }
+table[data-testid=audit] td.mono { word-break: normal; overflow-wrap: anywhere; }
 `;

@@ -207,6 +207,13 @@ function syncSection(data: ProjectPageData, csrf: SafeHtml) {
 
 function change(entry: AuditEntry) {
   if (entry.before === null && entry.after === null) return null;
+  if (entry.before !== null && entry.before === entry.after) {
+    // The usual rotation: same user, host and database, a new password. The fingerprints show the change.
+    return html`<code>${entry.after}</code>
+      <div class="small muted">
+        new value: ${fingerprintTag(entry.beforeFingerprint)} → ${fingerprintTag(entry.afterFingerprint)}
+      </div>`;
+  }
   return html`<code>${entry.before ?? '∅'}</code>${fingerprintTag(entry.beforeFingerprint)} →
     <code>${entry.after ?? '∅'}</code>${fingerprintTag(entry.afterFingerprint)}`;
 }
