@@ -1,17 +1,32 @@
-import { createLogger, createMetricsRegistry, createOpsRoutes, listen, onShutdown } from '@hds/core';
-import { createRedis, pingRedis } from '@hds/queue';
-import express from 'express';
+import { createLogger, createMetricsRegistry, listen, onShutdown } from '@hds/core';
+import { createIngressApp } from './app.js';
 import { loadIngressEnv } from './env.js';
+import { connectQueue } from './queue.js';
 
 const env = loadIngressEnv();
 const logger = createLogger({ app: 'ingress', level: env.LOG_LEVEL, format: env.LOG_FORMAT });
-const redis = createRedis(env.REDIS_URL, { role: 'producer', name: 'hds-ingress' });
-redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
+const queue = connectQueue({ redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, logger });
 
-const app = express();
-app.disable('x-powered-by');
-app.use(createOpsRoutes({ registry: createMetricsRegistry('ingress'), checks: { redis: () => pingRedis(redis) } }));
+const app = createIngressApp({
+  producer: queue.producer,
+  signingKeys: env.WEBHOOK_SIGNING_KEYS,
+  logger,
+  registry: createMetricsRegistry('ingress'),
+  queueIsUp: queue.isUp,
+  readinessChecks: { redis: queue.ping },
+});
 
 const server = await listen(app, { port: env.PORT });
 logger.info({ port: server.port }, 'ingress listening');
-onShutdown({ logger, closers: [() => server.close(), () => redis.quit()] });
+// Stop accepting and let in-flight deliveries finish (each waits at most the enqueue timeout), then close Redis.
+onShutdown({
+  logger,
+  closers: [
+    () => {
+      const drained = server.close();
+      logger.info('stopped accepting connections; finishing requests in flight');
+      return drained;
+    },
+    () => queue.close(),
+  ],
+});

@@ -29,6 +29,30 @@ describe('createLogger', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ app: 'test', databaseUrl: '[redacted]', token: '[redacted]' });
   });
 
+  it('censors credential keys one level down and deeper, and leaves other fields as they are', () => {
+    const { stream, lines } = capture();
+    const logger = createLogger({ app: 'test', destination: stream });
+    logger.info(
+      {
+        link: { id: 'l1', secret: 's3cret-one' },
+        deep: { a: { b: { apiKey: 'k3y-two', token: 'tok-three' }, list: [{ password: 'pw-four' }] } },
+        req: { headers: { authorization: 'Basic dXNlcjpwYXNz', 'heroku-webhook-hmac-sha256': 'c2lnbmF0dXJl' } },
+        count: 3,
+      },
+      'nested',
+    );
+    const line = JSON.parse(lines[0]!);
+    expect(line.link).toEqual({ id: 'l1', secret: '[redacted]' });
+    expect(line.deep).toEqual({
+      a: { b: { apiKey: '[redacted]', token: '[redacted]' }, list: [{ password: '[redacted]' }] },
+    });
+    expect(line.req.headers).toEqual({ authorization: '[redacted]', 'heroku-webhook-hmac-sha256': '[redacted]' });
+    expect(line.count).toBe(3);
+    for (const secret of ['s3cret-one', 'k3y-two', 'tok-three', 'pw-four', 'dXNlcjpwYXNz', 'c2lnbmF0dXJl']) {
+      expect(lines[0]).not.toContain(secret);
+    }
+  });
+
   it('keeps the error code and type for debugging', () => {
     const { stream, lines } = capture();
     const logger = createLogger({ app: 'test', destination: stream });

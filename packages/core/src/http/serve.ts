@@ -1,4 +1,12 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import {
+  createServer,
+  ServerResponse,
+  type IncomingMessage,
+  type OutgoingHttpHeader,
+  type OutgoingHttpHeaders,
+  type RequestListener,
+  type Server,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface RunningServer {
@@ -9,12 +17,26 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
+type OutgoingHeaders = OutgoingHttpHeaders | OutgoingHttpHeader[];
+
 /** Listens on `host:port` (port 0 picks a free one) and resolves once the socket is bound. */
 export async function listen(
   handler: RequestListener,
   options: { port: number; host?: string },
 ): Promise<RunningServer> {
-  const server = createServer(handler);
+  // Answers whose headers go out once `close` has been called end their keep-alive connection, so the server closes
+  // as soon as the requests in flight are done instead of waiting out the grace period for connections that went
+  // idle after `close`. Done in `writeHead` (which `end` calls too), so it costs the hot path one flag check.
+  const state = { closing: false };
+  class ClosingAwareResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
+    override writeHead(statusCode: number, statusMessage?: string, headers?: OutgoingHeaders): this;
+    override writeHead(statusCode: number, headers?: OutgoingHeaders): this;
+    override writeHead(statusCode: number, ...rest: Array<string | OutgoingHeaders | undefined>): this {
+      if (state.closing && !this.headersSent) this.setHeader('Connection', 'close');
+      return super.writeHead(statusCode, ...(rest as [string | undefined, OutgoingHeaders | undefined]));
+    }
+  }
+  const server = createServer({ ServerResponse: ClosingAwareResponse }, handler);
   // Keep-alive connections from load balancers must outlive their idle timeout.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -33,6 +55,7 @@ export async function listen(
     url: `http://${host}:${port}`,
     close: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
+        state.closing = true;
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         force.unref();
         server.close(() => {

@@ -57,4 +57,44 @@ describe('scrubSecrets', () => {
   it('leaves ordinary text alone', () => {
     expect(scrubSecrets('release v42 applied to app sushi')).toBe('release v42 applied to app sushi');
   });
+
+  it('scrubs exactly what the three patterns scrub, whatever the text (property)', () => {
+    const unguarded = (text: string) =>
+      text
+        .replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)([^\s@/]+)@/gi, '$1****@')
+        .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/g, '$1 ****')
+        .replace(
+          /\b(password|sslpassword|secret|token|api_key|apikey|access_token|refresh_token)=([^\s&;,]+)/gi,
+          '$1=****',
+        );
+    const fragment = fc.oneof(
+      fc.constantFrom(
+        'postgres://',
+        'REDIS://',
+        'u:',
+        'p4ss',
+        '@',
+        'host',
+        ' ',
+        '/',
+        'Bearer ',
+        'Basic ',
+        'bearer ',
+        'abcdef123456',
+        'password=',
+        'Token=',
+        '=',
+        '&',
+        'x',
+      ),
+      fc.string({ maxLength: 8 }),
+    );
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 12 }), (parts) => {
+        const text = parts.join('');
+        expect(scrubSecrets(text)).toBe(unguarded(text));
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });

@@ -61,6 +61,15 @@ describe('parseWebhookBody', () => {
     expect(parseWebhookBody({ id: 'not-a-uuid', action: 'create', resource: 'release' }).kind).toBe('invalid');
   });
 
+  it('rejects a release whose envelope is broken, like any other body', () => {
+    const badId = release();
+    badId.id = 'not-a-uuid';
+    expect(parseWebhookBody(badId)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('id') });
+    const noAction = release();
+    delete noAction.action;
+    expect(parseWebhookBody(noAction)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('action') });
+  });
+
   it('treats a release without a status as succeeded (releases made before release phases)', () => {
     const body = release();
     delete body.data.status;

@@ -54,14 +54,19 @@ function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-/** Classifies a decoded JSON body: a release event, another Heroku event, or not a Heroku event at all. */
+/**
+ * Classifies a decoded JSON body: a release event, another Heroku event, or not a Heroku event at all.
+ * A body that says it is a release is parsed once, with the release schema (which includes the envelope).
+ */
 export function parseWebhookBody(body: unknown): ParsedWebhook {
+  if (typeof body === 'object' && body !== null && (body as { resource?: unknown }).resource === 'release') {
+    const release = releaseEventSchema.safeParse(body);
+    if (!release.success) return { kind: 'invalid', reason: describeIssues(release.error) };
+    return { kind: 'release', event: release.data };
+  }
   const envelope = webhookEnvelopeSchema.safeParse(body);
   if (!envelope.success) return { kind: 'invalid', reason: describeIssues(envelope.error) };
-  if (envelope.data.resource !== 'release') return { kind: 'other', envelope: envelope.data };
-  const release = releaseEventSchema.safeParse(body);
-  if (!release.success) return { kind: 'invalid', reason: describeIssues(release.error) };
-  return { kind: 'release', event: release.data };
+  return { kind: 'other', envelope: envelope.data };
 }
 
 /** Narrows a release status string to the known ones; anything new from Heroku is `undefined`. */

@@ -72,4 +72,23 @@ describe('webhook signatures', () => {
     // The secret of one link never verifies another link's deliveries.
     expect(verifyLinkWebhook({ body, signature, linkId: 'another-link', signingKeys: [oldKey] }).ok).toBe(false);
   });
+
+  it('verifies against the secrets `secretsFor` returns, so callers can cache them', () => {
+    const keys = ['new-signing-key', 'old-signing-key'];
+    const derived = keys.map((key) => deriveWebhookSecret(key, linkId));
+    const asked: string[] = [];
+    const secretsFor = (id: string) => {
+      asked.push(id);
+      return derived;
+    };
+    const signature = signWebhookBody(derived[1]!, body);
+    expect(verifyLinkWebhook({ body, signature, linkId, signingKeys: keys, secretsFor })).toEqual({
+      ok: true,
+      keyIndex: 1,
+    });
+    expect(asked).toEqual([linkId]);
+    // The secrets come from `secretsFor`, not from deriving again: a cache answering wrongly is not bypassed.
+    const wrong = () => ['unrelated-secret'];
+    expect(verifyLinkWebhook({ body, signature, linkId, signingKeys: keys, secretsFor: wrong }).ok).toBe(false);
+  });
 });

@@ -44,17 +44,17 @@ export function verifyWebhookSignature(options: {
 
 /**
  * Verifies a delivery to `/webhooks/heroku/:linkId` against the secrets derived from every signing key.
- * `secretsFor` lets callers cache derived secrets; it defaults to deriving them each time.
+ * `secretsFor` lets callers cache derived secrets (it must return `deriveWebhookSecret(key, linkId)` for each of
+ * `signingKeys`, in order); it defaults to deriving them each time.
  */
 export function verifyLinkWebhook(options: {
   body: Buffer;
   signature: string | undefined;
   linkId: string;
   signingKeys: readonly string[];
+  secretsFor?: (linkId: string) => readonly string[];
 }): VerifyResult {
-  return verifyWebhookSignature({
-    body: options.body,
-    signature: options.signature,
-    secrets: options.signingKeys.map((key) => deriveWebhookSecret(key, options.linkId)),
-  });
+  const secrets =
+    options.secretsFor?.(options.linkId) ?? options.signingKeys.map((key) => deriveWebhookSecret(key, options.linkId));
+  return verifyWebhookSignature({ body: options.body, signature: options.signature, secrets });
 }

@@ -1,0 +1,69 @@
+import { PassThrough } from 'node:stream';
+import { createLogger, createMetricsRegistry, listen } from '@hds/core';
+import { queueNames } from '@hds/queue';
+import { testWebhookSigningKeys } from '@hds/testkit';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import { createIngressApp, type IngressAppOptions } from '../app.js';
+import { connectQueue, type IngressQueue } from '../queue.js';
+
+export interface TestIngress {
+  url: string;
+  queue: IngressQueue;
+  registry: Registry;
+  /** Every log line the ingress wrote, raw. */
+  logLines: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * An in-process ingress on a loopback port 0, with its own Redis connection and a captured log. Resolves once its
+ * queue is ready, unless `waitForRedis` is false (for tests that start it while Redis is down).
+ */
+export async function startTestIngress(
+  options: { redisUrl: string; prefix: string; signingKeys?: readonly string[]; waitForRedis?: boolean } & Pick<
+    IngressAppOptions,
+    'enqueueTimeoutMs' | 'now'
+  >,
+): Promise<TestIngress> {
+  const logLines: string[] = [];
+  const stream = new PassThrough();
+  stream.on('data', (chunk: Buffer) => logLines.push(...chunk.toString().split('\n').filter(Boolean)));
+  const logger = createLogger({ app: 'ingress', level: 'debug', destination: stream });
+  const queue = connectQueue({ redisUrl: options.redisUrl, prefix: options.prefix, logger, name: 'hds-ingress-test' });
+  const registry = createMetricsRegistry('ingress');
+  const app = createIngressApp({
+    producer: queue.producer,
+    signingKeys: options.signingKeys ?? testWebhookSigningKeys,
+    logger,
+    registry,
+    queueIsUp: queue.isUp,
+    readinessChecks: { redis: queue.ping },
+    ...(options.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: options.enqueueTimeoutMs }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  if (options.waitForRedis !== false) await queue.producer.queue(queueNames.events).waitUntilReady();
+  const server = await listen(app, { port: 0, host: '127.0.0.1' });
+  return {
+    url: server.url,
+    queue,
+    registry,
+    logLines,
+    close: async () => {
+      await server.close(1000);
+      await queue.close();
+    },
+  };
+}
+
+/** The events queue under `prefix`, read through the test's own connection, to inspect what the ingress stored. */
+export function eventsQueue(connection: Redis, prefix: string): Queue {
+  return new Queue(queueNames.events, { connection, prefix });
+}
+
+/** How many jobs the queue holds in any state. */
+export async function countJobs(queue: Queue): Promise<number> {
+  const counts = await queue.getJobCounts();
+  return Object.values(counts).reduce((sum, n) => sum + n, 0);
+}
