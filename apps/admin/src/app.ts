@@ -45,7 +45,6 @@ export function createAdminApp(options: AdminAppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   const secureCookies = config.publicUrl.startsWith('https://');
-  if (secureCookies) app.set('trust proxy', 'loopback, linklocal, uniquelocal');
 
   const reconcileRearmed = async (linkIds: readonly string[]) => {
     for (const linkId of linkIds) {
