@@ -1,1 +1,20 @@
-export {};
+export {
+  createHerokuSim,
+  DEFAULT_RETRY_SCHEDULE_MS,
+  type HerokuSim,
+  type HerokuSimOptions,
+  type SimServer,
+} from './sim.js';
+export type {
+  DeliveryFilter,
+  SimAccount,
+  SimAppCreated,
+  SimControls,
+  SimPreload,
+  SimWebhookView,
+} from './control/controls.js';
+export type { DeliveryView } from './delivery/delivery-record.js';
+export type { Faults, FaultsInput } from './faults/faults.js';
+export type { RecordedRequest, RequestFilter } from './api/request-log.js';
+export type { ReleasePhase } from './state/releases.js';
+export type { Clock } from './support/clock.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SIGNATURE_HEADER } from '@hds/heroku';
-import { jobCatalog, parseJobData } from '@hds/queue';
+import { jobCatalog, parseJobData, releaseEventJobId } from '@hds/queue';
 import {
   createTestRedis,
   sharedWebhookBodies,
@@ -49,7 +49,7 @@ describe('POST /webhooks/heroku/:linkId with real Heroku bodies', () => {
   });
 
   for (const [name, body] of releases) {
-    it(`stores ${name} as exactly one job whose id is the event id, holding ids and status only`, async () => {
+    it(`stores ${name} as exactly one job, its id the event id and the link, holding ids and status only`, async () => {
       const before = await countJobs(jobs);
       const linkId = randomUUID();
       const answer = await deliver(body, linkId);
@@ -61,7 +61,7 @@ describe('POST /webhooks/heroku/:linkId with real Heroku bodies', () => {
         data: { version: number; status: string; app: { id: string } };
       };
       expect(await countJobs(jobs)).toBe(before + 1);
-      const job = await jobs.getJob(original.id);
+      const job = await jobs.getJob(releaseEventJobId({ eventId: original.id, linkId }));
       expect(job?.name).toBe('release-event');
       expect(job?.data).toEqual({
         eventId: original.id,
@@ -90,14 +90,27 @@ describe('POST /webhooks/heroku/:linkId with real Heroku bodies', () => {
     const afterwards = [await deliver(body, linkId), await deliver(body, linkId)];
     expect([...atOnce, ...afterwards].map((a) => a.status)).toEqual([202, 202, 202, 202, 202]);
     expect(await countJobs(jobs)).toBe(before + 1);
-    expect((await jobs.getJob(eventId))?.data.linkId).toBe(linkId);
+    expect((await jobs.getJob(releaseEventJobId({ eventId, linkId })))?.data.linkId).toBe(linkId);
+  });
+
+  it('makes one job per link when two links receive the same event (two projects syncing one app)', async () => {
+    const before = await countJobs(jobs);
+    const { body, eventId } = freshReleaseBody();
+    const [first, second] = [randomUUID(), randomUUID()];
+    expect((await deliver(body, first)).status).toBe(202);
+    expect((await deliver(body, second)).status).toBe(202);
+    expect((await deliver(body, second)).status).toBe(202);
+    expect(await countJobs(jobs)).toBe(before + 2);
+    expect((await jobs.getJob(releaseEventJobId({ eventId, linkId: first })))?.data.linkId).toBe(first);
+    expect((await jobs.getJob(releaseEventJobId({ eventId, linkId: second })))?.data.linkId).toBe(second);
   });
 
   it('accepts a signature under an older key of WEBHOOK_SIGNING_KEYS', async () => {
     const { body, eventId } = freshReleaseBody();
-    const answer = await deliver(body, randomUUID(), olderKey);
+    const linkId = randomUUID();
+    const answer = await deliver(body, linkId, olderKey);
     expect(answer.status).toBe(202);
-    expect(await jobs.getJob(eventId)).toBeDefined();
+    expect(await jobs.getJob(releaseEventJobId({ eventId, linkId }))).toBeDefined();
   });
 
   for (const name of ['api-addon-attachment-create.json', 'api-addon-attachment-destroy.json']) {
@@ -264,7 +277,7 @@ describe('refused deliveries get their status and make no job', () => {
     const changed = Buffer.from(body.toString('utf8').replace('"version":7', '"version":8'));
     const answer = await postWebhook({ baseUrl: ingress.url, linkId, body: changed, signature });
     expect(answer.status).toBe(401);
-    expect(await jobs.getJob(eventId)).toBeUndefined();
+    expect(await jobs.getJob(releaseEventJobId({ eventId, linkId }))).toBeUndefined();
   });
 });
 

@@ -1,3 +1,4 @@
+import { releaseEventJobId } from '@hds/queue';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { startRedisServer, testWebhookSigningKeys, uniqueName, type RedisServer } from '@hds/testkit';
@@ -27,11 +28,11 @@ async function startIngress(prefix = uniqueName('outage'), waitForRedis = true):
   return ingress;
 }
 
-function deliverFresh(ingress: TestIngress): Promise<WebhookAnswer & { eventId: string }> {
+function deliverFresh(ingress: TestIngress): Promise<WebhookAnswer & { eventId: string; linkId: string }> {
   const { body, eventId } = freshReleaseBody();
   const linkId = randomUUID();
   const signature = signFor({ body, linkId, signingKey: testWebhookSigningKeys[0]! });
-  return postWebhook({ baseUrl: ingress.url, linkId, body, signature }).then((a) => ({ ...a, eventId }));
+  return postWebhook({ baseUrl: ingress.url, linkId, body, signature }).then((a) => ({ ...a, eventId, linkId }));
 }
 
 /** Resolves once the ingress's Redis connection is ready (again). */
@@ -47,11 +48,11 @@ function expectUnavailable(answer: WebhookAnswer): void {
 }
 
 /** The job stored under `eventId`, read on a connection of the test's own. */
-async function storedJob(prefix: string, eventId: string) {
+async function storedJob(prefix: string, eventId: string, linkId: string) {
   const redis = new Redis(server.url, { maxRetriesPerRequest: null });
   const queue = eventsQueue(redis, prefix);
   try {
-    return { job: await queue.getJob(eventId), count: await countJobs(queue) };
+    return { job: await queue.getJob(releaseEventJobId({ eventId, linkId })), count: await countJobs(queue) };
   } finally {
     await queue.close();
     redis.disconnect();
@@ -77,7 +78,10 @@ describe('when Redis is unavailable', () => {
     const accepted = await deliverFresh(ingress);
     expect(accepted.status).toBe(202);
     // The server kept no data across the restart: exactly the new job is there, the refused one never was.
-    expect(await storedJob(prefix, accepted.eventId)).toMatchObject({ job: { id: accepted.eventId }, count: 1 });
+    expect(await storedJob(prefix, accepted.eventId, accepted.linkId)).toMatchObject({
+      job: { id: releaseEventJobId(accepted) },
+      count: 1,
+    });
     expect((await fetch(`${ingress.url}/readyz`)).status).toBe(200);
   });
 
@@ -103,6 +107,9 @@ describe('when Redis is unavailable', () => {
     await redisReady(ingress);
     const accepted = await deliverFresh(ingress);
     expect(accepted.status).toBe(202);
-    expect(await storedJob(prefix, accepted.eventId)).toMatchObject({ job: { id: accepted.eventId }, count: 1 });
+    expect(await storedJob(prefix, accepted.eventId, accepted.linkId)).toMatchObject({
+      job: { id: releaseEventJobId(accepted) },
+      count: 1,
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { releaseEventJobId } from '@hds/queue';
 import { randomUUID } from 'node:crypto';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
@@ -95,7 +96,7 @@ describe('ingress process (src/main.ts)', () => {
 
     const jobs = eventsQueue(testRedis.redis, testRedis.prefix);
     try {
-      expect((await jobs.getJob(eventId))?.data).toMatchObject({ eventId, linkId });
+      expect((await jobs.getJob(releaseEventJobId({ eventId, linkId })))?.data).toMatchObject({ eventId, linkId });
     } finally {
       await jobs.close();
     }

@@ -1,3 +1,4 @@
+import { releaseEventJobId } from '@hds/queue';
 import { randomUUID } from 'node:crypto';
 import { createTestRedis, testServices, testWebhookSigningKeys, type TestRedis } from '@hds/testkit';
 import type { Queue } from 'bullmq';
@@ -37,7 +38,7 @@ describe('two ingress instances', () => {
     const later = [await send(second), await send(first)];
     expect([...atOnce, ...later].map((a) => a.status)).toEqual([202, 202, 202, 202, 202, 202]);
     expect(await countJobs(jobs)).toBe(1);
-    expect((await jobs.getJob(eventId))?.data).toMatchObject({ eventId, linkId });
+    expect((await jobs.getJob(releaseEventJobId({ eventId, linkId })))?.data).toMatchObject({ eventId, linkId });
   });
 
   it('each verify any link: a delivery signed for a link is accepted by either', async () => {

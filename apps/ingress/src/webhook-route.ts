@@ -1,5 +1,5 @@
 import { parseWebhookBody, SIGNATURE_HEADER, verifyLinkWebhook, type VerifyFailure } from '@hds/heroku';
-import type { JobProducer } from '@hds/queue';
+import { releaseEventJobId, type JobProducer } from '@hds/queue';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { sendError } from './http-errors.js';
@@ -166,7 +166,9 @@ export function webhookRoute(options: WebhookRouteOptions): {
     const started = performance.now();
     const enqueued: EnqueueOutcome = options.queueIsUp()
       ? await settleWithin(
-          batcher.run(() => options.producer.add('release-event', data, { jobId: event.id })),
+          batcher.run(() =>
+            options.producer.add('release-event', data, { jobId: releaseEventJobId({ eventId: event.id, linkId }) }),
+          ),
           options.enqueueTimeoutMs,
         )
       : { ok: false, reason: 'down' };

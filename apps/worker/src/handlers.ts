@@ -1,5 +1,5 @@
 import type { Logger } from '@hds/core';
-import { jobCatalog, parseJobData, type JobData, type JobName, type JobProducer } from '@hds/queue';
+import { jobCatalog, parseJobData, releaseEventJobId, type JobData, type JobName, type JobProducer } from '@hds/queue';
 import type { SyncService } from '@hds/sync';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 
@@ -37,7 +37,7 @@ async function delayUntil(job: Job, token: string | undefined, retryAt: Date): P
 /** One handler per job of the catalog: a job without a handler does not compile. */
 export const handlers: { [N in JobName]: Handler<N> } = {
   'release-event': async ({ data, job, token, ctx }) => {
-    const result = await ctx.sync.processReleaseEvent(data, `event:${data.eventId}`);
+    const result = await ctx.sync.processReleaseEvent(data, `event:${releaseEventJobId(data)}`);
     if (result.outcome === 'rate_limited') return delayUntil(job, token, result.retryAt);
     return { outcome: result.outcome, result };
   },

@@ -131,11 +131,14 @@ export const webhookEventOutcomes = [
 ] as const;
 export type WebhookEventOutcome = (typeof webhookEventOutcomes)[number];
 
-/** Every webhook event the worker has seen, once per Heroku event id. */
+/**
+ * Every webhook event the worker has seen, once per Heroku event id and link (Heroku sends one event id to
+ * every webhook of an app, so two links of one app see the same id).
+ */
 export const webhookEvents = pgTable(
   'webhook_events',
   {
-    eventId: uuid('event_id').primaryKey(),
+    eventId: uuid('event_id').notNull(),
     linkId: uuid('link_id').notNull(),
     appId: uuid('app_id').notNull(),
     releaseVersion: integer('release_version').notNull(),
@@ -146,7 +149,10 @@ export const webhookEvents = pgTable(
     outcome: text('outcome', { enum: webhookEventOutcomes }),
     attempts: integer('attempts').notNull().default(1),
   },
-  (t) => [index('webhook_events_link_idx').on(t.linkId, t.releaseVersion)],
+  (t) => [
+    primaryKey({ columns: [t.eventId, t.linkId] }),
+    index('webhook_events_link_idx').on(t.linkId, t.releaseVersion),
+  ],
 );
 
 /** Append-only (a trigger refuses UPDATE and DELETE). Holds redacted values and fingerprints, never a value. */

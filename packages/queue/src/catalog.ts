@@ -16,7 +16,10 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
  * never a config value, a token, or personal data.
  */
 export const jobCatalog = {
-  /** A verified `api:release` delivery for a link. Job id = Heroku event id, so redeliveries add nothing. */
+  /**
+   * A verified `api:release` delivery for a link. Job id = `releaseEventJobId` (the Heroku event id and the
+   * link), so redeliveries add nothing, while two links subscribed to one app each get their job.
+   */
   'release-event': {
     queue: queueNames.events,
     schema: z.object({
@@ -65,6 +68,14 @@ export type JobData<N extends JobName> = z.infer<(typeof jobCatalog)[N]['schema'
 export type JobsOf<Q extends QueueName> = {
   [N in JobName]: (typeof jobCatalog)[N]['queue'] extends Q ? N : never;
 }[JobName];
+
+/**
+ * The id of a `release-event` job. Heroku sends one event (one event id) to every webhook of the app, so two
+ * projects syncing the same app receive the same event id: the id includes the link. BullMQ ids may not hold `:`.
+ */
+export function releaseEventJobId(options: { eventId: string; linkId: string }): string {
+  return `${options.eventId}.${options.linkId}`;
+}
 
 /** Parses job data read back from Redis; a job whose data does not match is a permanent failure. */
 export function parseJobData<N extends JobName>(name: N, data: unknown): JobData<N> {

@@ -1,4 +1,12 @@
 export { queueNames, type QueueName } from './names.js';
-export { jobCatalog, parseJobData, type JobData, type JobDefinition, type JobName, type JobsOf } from './catalog.js';
+export {
+  jobCatalog,
+  parseJobData,
+  releaseEventJobId,
+  type JobData,
+  type JobDefinition,
+  type JobName,
+  type JobsOf,
+} from './catalog.js';
 export { createRedis, pingRedis, type RedisRole } from './connection.js';
 export { JobProducer } from './producer.js';

@@ -1,7 +1,7 @@
 import { webhookEvents, type WebhookEventOutcome } from '@hds/db';
 import { knownReleaseStatus } from '@hds/heroku';
 import type { JobData } from '@hds/queue';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { AccountCredentials } from './accounts.js';
 import type { SyncContext } from './context.js';
 import { assertNever } from './errors.js';
@@ -56,7 +56,7 @@ async function recordAndClaim(ctx: SyncContext, job: ReleaseEventJob, owner: str
              to_timestamp(${job.receivedAt}::double precision / 1000), verdict.outcome,
              case when verdict.outcome is null then null else now() end
       from verdict
-      on conflict (event_id) do update set attempts = webhook_events.attempts + 1
+      on conflict (event_id, link_id) do update set attempts = webhook_events.attempts + 1
       returning outcome, (xmax = 0) as inserted
     ),
     claim as (
@@ -85,11 +85,11 @@ async function recordAndClaim(ctx: SyncContext, job: ReleaseEventJob, owner: str
   return row;
 }
 
-async function recordOutcome(ctx: SyncContext, eventId: string, outcome: WebhookEventOutcome): Promise<void> {
+async function recordOutcome(ctx: SyncContext, job: ReleaseEventJob, outcome: WebhookEventOutcome): Promise<void> {
   await ctx.db
     .update(webhookEvents)
     .set({ outcome, processedAt: sql`now()` })
-    .where(eq(webhookEvents.eventId, eventId));
+    .where(and(eq(webhookEvents.eventId, job.eventId), eq(webhookEvents.linkId, job.linkId)));
 }
 
 /** Records an event that will not be applied (pending, failed, expired, unknown status). Idempotent. */
@@ -151,11 +151,11 @@ export async function processReleaseEvent(
     // Became stale between the judgement and the update (another worker applied it), or a retry found
     // the link changed: record what is true now.
     const outcome = row.verdict ?? 'stale';
-    await recordOutcome(ctx, job.eventId, outcome);
+    await recordOutcome(ctx, job, outcome);
     return { outcome, ...(row.verdict_reason ? { reason: row.verdict_reason } : {}) };
   }
   if (!row.claimed) {
-    await recordOutcome(ctx, job.eventId, 'coalesced');
+    await recordOutcome(ctx, job, 'coalesced');
     return { outcome: 'coalesced', reason: 'another worker is fetching this app; it will apply the newest release' };
   }
 
@@ -167,7 +167,7 @@ export async function processReleaseEvent(
     });
     const outcome: WebhookEventOutcome =
       result.kind === 'coalesced' ? 'coalesced' : result.changedVars > 0 ? 'applied' : 'unchanged';
-    await recordOutcome(ctx, job.eventId, outcome);
+    await recordOutcome(ctx, job, outcome);
     return result.kind === 'applied' ? { outcome, version: result.version } : { outcome };
   } catch (error) {
     const verdict = await judgeFailure(ctx, credentials, {
@@ -182,7 +182,7 @@ export async function processReleaseEvent(
       case 'rate_limited':
         return { outcome: 'rate_limited', retryAt: verdict.error.retryAt };
       case 'permanent':
-        await recordOutcome(ctx, job.eventId, 'failed');
+        await recordOutcome(ctx, job, 'failed');
         return { outcome: 'failed', reason: verdict.message };
       default:
         return assertNever(verdict);

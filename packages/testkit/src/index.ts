@@ -5,3 +5,9 @@ export { freePort, startRedisServer, type RedisServer } from './redis-server.js'
 export { waitFor } from './wait.js';
 export { repoRoot, sharedHerokuDir, sharedWebhookBodies, sharedWebhookBody } from './shared.js';
 export { runSourceEntrypoint, startSourceProcess, type ProcessResult, type RunningProcess } from './process.js';
+export {
+  herokuSchemaValidator,
+  type HerokuLink,
+  type HerokuSchemaValidator,
+  type SchemaCheck,
+} from './heroku-schema.js';
