@@ -17,6 +17,33 @@ describe('admin env', () => {
     expect(parseEnv(AdminEnv, complete)).toMatchObject({ ok: true, env: { PORT: 3001 } });
   });
 
+  it('derives the OAuth redirect base and browser URL from the other settings', () => {
+    expect(parseEnv(AdminEnv, { ...complete, PORT: '4100' })).toMatchObject({
+      ok: true,
+      env: { ADMIN_PUBLIC_URL: 'http://localhost:4100', HEROKU_OAUTH_BROWSER_URL: 'https://id.heroku.com' },
+    });
+    expect(
+      parseEnv(AdminEnv, {
+        ...complete,
+        ADMIN_PUBLIC_URL: 'https://admin.example.com/',
+        HEROKU_OAUTH_URL: 'http://heroku-sim:5000',
+        HEROKU_OAUTH_BROWSER_URL: 'http://localhost:5000',
+      }),
+    ).toMatchObject({
+      ok: true,
+      env: { ADMIN_PUBLIC_URL: 'https://admin.example.com', HEROKU_OAUTH_BROWSER_URL: 'http://localhost:5000' },
+    });
+  });
+
+  it('wants the OAuth client id and secret together', () => {
+    expect(parseEnv(AdminEnv, { ...complete, HEROKU_OAUTH_CLIENT_ID: 'id' })).toMatchObject({
+      ok: false,
+      problems: [
+        'HEROKU_OAUTH_CLIENT_SECRET: HEROKU_OAUTH_CLIENT_ID and HEROKU_OAUTH_CLIENT_SECRET are set together or not at all',
+      ],
+    });
+  });
+
   it('refuses a short ADMIN_TOKEN', () => {
     expect(parseEnv(AdminEnv, { ...complete, ADMIN_TOKEN: 'short' })).toMatchObject({
       ok: false,

@@ -1,22 +1,39 @@
 import { envFields, loadEnv } from '@hds/core';
 import { z } from 'zod';
 
-export const AdminEnv = z.object({
-  DATABASE_URL: envFields.databaseUrl,
-  REDIS_URL: envFields.redisUrl,
-  HEROKU_API_URL: envFields.httpUrl.default('https://api.heroku.com'),
-  HEROKU_OAUTH_URL: envFields.httpUrl.default('https://id.heroku.com'),
-  HEROKU_OAUTH_CLIENT_ID: z.string().optional(),
-  HEROKU_OAUTH_CLIENT_SECRET: z.string().optional(),
-  PUBLIC_WEBHOOK_BASE_URL: envFields.httpUrl,
-  WEBHOOK_SIGNING_KEYS: envFields.list('signing key'),
-  ENCRYPTION_KEYS: envFields.list('encryption key'),
-  ADMIN_TOKEN: z.string().min(12, 'must be at least 12 characters'),
-  PORT: envFields.port(3001),
-  LOG_LEVEL: envFields.logLevel,
-  LOG_FORMAT: envFields.logFormat,
-  QUEUE_PREFIX: envFields.queuePrefix,
-});
+export const AdminEnv = z
+  .object({
+    DATABASE_URL: envFields.databaseUrl,
+    REDIS_URL: envFields.redisUrl,
+    HEROKU_API_URL: envFields.httpUrl.default('https://api.heroku.com'),
+    /** Token exchange and refresh (server to server). */
+    HEROKU_OAUTH_URL: envFields.httpUrl.default('https://id.heroku.com'),
+    /** Where the browser is sent to authorize; defaults to HEROKU_OAUTH_URL (differs under docker compose). */
+    HEROKU_OAUTH_BROWSER_URL: envFields.httpUrl.optional(),
+    HEROKU_OAUTH_CLIENT_ID: z.string().optional(),
+    HEROKU_OAUTH_CLIENT_SECRET: z.string().optional(),
+    PUBLIC_WEBHOOK_BASE_URL: envFields.httpUrl,
+    WEBHOOK_SIGNING_KEYS: envFields.list('signing key'),
+    ENCRYPTION_KEYS: envFields.list('encryption key'),
+    ADMIN_TOKEN: z.string().min(12, 'must be at least 12 characters'),
+    /** The admin's public base URL: the OAuth redirect URI is `${ADMIN_PUBLIC_URL}/auth/heroku/callback`. */
+    ADMIN_PUBLIC_URL: envFields.httpUrl.optional(),
+    PORT: envFields.port(3001),
+    LOG_LEVEL: envFields.logLevel,
+    LOG_FORMAT: envFields.logFormat,
+    QUEUE_PREFIX: envFields.queuePrefix,
+    HEROKU_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  })
+  .refine((env) => (env.HEROKU_OAUTH_CLIENT_ID === undefined) === (env.HEROKU_OAUTH_CLIENT_SECRET === undefined), {
+    path: ['HEROKU_OAUTH_CLIENT_SECRET'],
+    message: 'HEROKU_OAUTH_CLIENT_ID and HEROKU_OAUTH_CLIENT_SECRET are set together or not at all',
+  })
+  .transform((env) => ({
+    ...env,
+    ADMIN_PUBLIC_URL: (env.ADMIN_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    HEROKU_OAUTH_BROWSER_URL: env.HEROKU_OAUTH_BROWSER_URL ?? env.HEROKU_OAUTH_URL,
+  }));
 export type AdminEnv = z.infer<typeof AdminEnv>;
 
 export const loadAdminEnv = (source: Record<string, string | undefined> = process.env): AdminEnv =>

@@ -1,24 +1,57 @@
-import { createLogger, createMetricsRegistry, createOpsRoutes, listen, onShutdown } from '@hds/core';
+import { createLogger, createMetricsRegistry, Keyring, listen, onShutdown } from '@hds/core';
 import { createDb, pingDb } from '@hds/db';
-import { createRedis, pingRedis } from '@hds/queue';
-import express from 'express';
+import { createRedis, JobProducer, pingRedis } from '@hds/queue';
+import { SyncService } from '@hds/sync';
+import { createAdminApp } from './app.js';
+import { redisOAuthStateStore } from './auth/oauth-state.js';
 import { loadAdminEnv } from './env.js';
 
 const env = loadAdminEnv();
 const logger = createLogger({ app: 'admin', level: env.LOG_LEVEL, format: env.LOG_FORMAT });
 const redis = createRedis(env.REDIS_URL, { role: 'producer', name: 'hds-admin' });
 redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
-const database = createDb({ url: env.DATABASE_URL, applicationName: 'hds-admin' });
+const database = createDb({ url: env.DATABASE_URL, max: env.DATABASE_POOL_SIZE, applicationName: 'hds-admin' });
 
-const app = express();
-app.disable('x-powered-by');
-app.use(
-  createOpsRoutes({
-    registry: createMetricsRegistry('admin'),
-    checks: { redis: () => pingRedis(redis), postgres: () => pingDb(database.sql) },
-  }),
-);
+const oauthClient =
+  env.HEROKU_OAUTH_CLIENT_ID && env.HEROKU_OAUTH_CLIENT_SECRET
+    ? { clientId: env.HEROKU_OAUTH_CLIENT_ID, clientSecret: env.HEROKU_OAUTH_CLIENT_SECRET }
+    : undefined;
+
+const sync = new SyncService({
+  db: database.db,
+  keyring: Keyring.fromSpecs(env.ENCRYPTION_KEYS),
+  logger,
+  heroku: {
+    apiUrl: env.HEROKU_API_URL,
+    timeoutMs: env.HEROKU_TIMEOUT_MS,
+    ...(oauthClient ? { oauth: { oauthUrl: env.HEROKU_OAUTH_URL, ...oauthClient } } : {}),
+  },
+  webhooks: { publicBaseUrl: env.PUBLIC_WEBHOOK_BASE_URL, signingKeys: env.WEBHOOK_SIGNING_KEYS },
+});
+const producer = new JobProducer({ connection: redis, prefix: env.QUEUE_PREFIX });
+
+const app = createAdminApp({
+  sync,
+  producer,
+  logger,
+  registry: createMetricsRegistry('admin'),
+  readinessChecks: { redis: () => pingRedis(redis), postgres: () => pingDb(database.sql) },
+  oauthStates: redisOAuthStateStore({ redis, prefix: env.QUEUE_PREFIX }),
+  config: {
+    adminToken: env.ADMIN_TOKEN,
+    publicUrl: env.ADMIN_PUBLIC_URL,
+    oauth: oauthClient && {
+      ...oauthClient,
+      oauthUrl: env.HEROKU_OAUTH_URL,
+      browserUrl: env.HEROKU_OAUTH_BROWSER_URL,
+      timeoutMs: env.HEROKU_TIMEOUT_MS,
+    },
+  },
+});
 
 const server = await listen(app, { port: env.PORT });
-logger.info({ port: server.port }, 'admin listening');
-onShutdown({ logger, closers: [() => server.close(), () => redis.quit(), () => database.close()] });
+logger.info({ port: server.port, publicUrl: env.ADMIN_PUBLIC_URL }, 'admin listening');
+onShutdown({
+  logger,
+  closers: [() => server.close(), () => producer.close(), () => redis.quit(), () => database.close()],
+});

@@ -17,7 +17,8 @@ function sameMappings(a: readonly SyncMapping[], b: readonly SyncMapping[]): boo
   return JSON.stringify(formatMappings(a)) === JSON.stringify(formatMappings(b));
 }
 
-async function lookUpApp(credentials: AccountCredentials, accountId: string, app: string): Promise<App> {
+/** The app as the account sees it; `app_not_visible` when it cannot see it. */
+export async function lookUpApp(credentials: AccountCredentials, accountId: string, app: string): Promise<App> {
   try {
     return await credentials.client(accountId).getApp(app);
   } catch (err) {

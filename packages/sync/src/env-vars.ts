@@ -9,6 +9,8 @@ export const envVarContext = (projectId: string, name: string) => `env:${project
 export interface EnvVarView {
   name: string;
   value: string;
+  /** The keyed fingerprint: shows that a value changed when its masked form did not (a new password). */
+  fingerprint: string | null;
   source: EnvVarSource;
   updatedAt: string;
 }
@@ -46,7 +48,13 @@ export async function listEnvVars(
       ? keyring.decrypt(row.valueEncrypted, envVarContext(options.projectId, row.name))
       : (row.valueRedacted ??
         redactValue(keyring.decrypt(row.valueEncrypted, envVarContext(options.projectId, row.name))));
-    return { name: row.name, value, source: row.source, updatedAt: row.updatedAt.toISOString() };
+    return {
+      name: row.name,
+      value,
+      fingerprint: row.valueFingerprint,
+      source: row.source,
+      updatedAt: row.updatedAt.toISOString(),
+    };
   });
 }
 

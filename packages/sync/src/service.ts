@@ -6,7 +6,7 @@ import { AccountCredentials, toAccountView, type AccountView } from './accounts.
 import { listAudit, type AuditEntry } from './audit.js';
 import { createContext, type SyncContext, type SyncDeps } from './context.js';
 import { disableSync } from './disable.js';
-import { enableSync } from './enable.js';
+import { enableSync, lookUpApp } from './enable.js';
 import { listEnvVars, setEnvVar, type EnvVarView } from './env-vars.js';
 import { reencryptCredentials } from './key-rotation.js';
 import { SyncError } from './errors.js';
@@ -117,7 +117,11 @@ export class SyncService {
     heroku?: { accountId: string; app: string; mappings?: unknown };
   }): Promise<ProjectView> {
     const mappings = options.heroku ? parseMappings(options.heroku.mappings) : undefined;
-    if (options.heroku) await this.getAccount(options.heroku.accountId);
+    if (options.heroku) {
+      await this.getAccount(options.heroku.accountId);
+      // Checked before anything is written: a creation refused for the app leaves no project behind.
+      await lookUpApp(this.credentials, options.heroku.accountId, options.heroku.app);
+    }
     const project = await insertProject(this.db, options.name);
     for (const [name, value] of Object.entries(options.env ?? {})) {
       await setEnvVar(this.db, this.ctx.keyring, { projectId: project.id, name, value, actor: 'admin' });

@@ -4,9 +4,9 @@ import { HerokuApiError, kindForStatus } from './errors.js';
 import { sharedDispatcher, USER_AGENT } from './transport.js';
 
 /**
- * Scopes the service asks for: `identity` to read the account (`GET /account`), `read-protected` to read config
- * vars and releases (plain `read` excludes them),
- * `write` to manage webhooks.
+ * Scopes the service asks for: `identity` for `GET /account` (who signed in: `read` and `write` exclude account
+ * information), `read-protected` to read config vars and releases (plain `read` excludes them), `write` to
+ * manage webhooks.
  */
 export const OAUTH_SCOPES = ['identity', 'read-protected', 'write'] as const;
 

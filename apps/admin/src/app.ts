@@ -1,0 +1,93 @@
+import { createOpsRoutes, type Logger, type ReadinessCheck } from '@hds/core';
+import type { JobProducer } from '@hds/queue';
+import type { SyncService } from '@hds/sync';
+import cookieParser from 'cookie-parser';
+import express, { type Express } from 'express';
+import type { Registry } from 'prom-client';
+import { createApiRouter } from './api/router.js';
+import { requireBasic } from './auth/basic.js';
+import { createHerokuOAuthRouter, type HerokuOAuthConfig } from './auth/heroku-oauth.js';
+import type { OAuthStateStore } from './auth/oauth-state.js';
+import { cookieSecret, sessionMiddleware } from './auth/session.js';
+import { BULL_BOARD_PATH, createBullBoardRouter } from './bull-board.js';
+import { consoleErrorHandler } from './console/error-handler.js';
+import { createConsoleRouter } from './console/router.js';
+import { createHttpMetrics, requestContext } from './http/request-context.js';
+import { enqueueReconcile } from './jobs.js';
+
+export interface AdminAppOptions {
+  sync: SyncService;
+  /** Enqueues reconciles; its queues are the ones Bull Board shows. */
+  producer: JobProducer;
+  logger: Logger;
+  registry: Registry;
+  /** `/readyz` checks, e.g. `{postgres, redis}`. */
+  readinessChecks: Record<string, ReadinessCheck>;
+  /** Pending "sign in with Heroku" states (Redis in production). */
+  oauthStates: OAuthStateStore;
+  config: {
+    adminToken: string;
+    /** `ADMIN_PUBLIC_URL`: the OAuth redirect URI's base; `https` makes cookies `Secure`. */
+    publicUrl: string;
+    /** Without it, "sign in with Heroku" is off and accounts are added with API keys. */
+    oauth?: HerokuOAuthConfig | undefined;
+  };
+}
+
+/**
+ * The admin as an express app, without a server: the admin API (`/api`, bearer), "sign in with Heroku"
+ * (`/auth/heroku`), Bull Board (`/admin/queues`) and the console (`/`), all three behind Basic auth, plus
+ * `/healthz`, `/readyz` and `/metrics`.
+ */
+export function createAdminApp(options: AdminAppOptions): Express {
+  const { sync, producer, logger, config } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const secureCookies = config.publicUrl.startsWith('https://');
+
+  const reconcileRearmed = async (linkIds: readonly string[]) => {
+    for (const linkId of linkIds) {
+      try {
+        await enqueueReconcile(producer, { linkId, reason: 'recovery' });
+      } catch (err) {
+        // The sign-in itself worked; the scheduled reconcile picks the link up soon anyway.
+        logger.warn({ err, linkId }, 'could not queue a reconcile for a re-armed link');
+      }
+    }
+  };
+
+  app.use(requestContext({ logger, metrics: createHttpMetrics(options.registry) }));
+  app.use(createOpsRoutes({ registry: options.registry, checks: options.readinessChecks }));
+  app.use('/api', createApiRouter({ sync, producer, reconcileRearmed, adminToken: config.adminToken }));
+
+  const basic = requireBasic(config.adminToken);
+  const bullBoard = createBullBoardRouter(producer.all());
+  app.use(
+    BULL_BOARD_PATH,
+    (_req, res, next) => {
+      res.locals.routeLabel = BULL_BOARD_PATH;
+      next();
+    },
+    basic,
+    bullBoard,
+  );
+
+  const secret = cookieSecret(config.adminToken);
+  app.use(basic, cookieParser(secret), sessionMiddleware({ secret, secure: secureCookies }));
+  app.use(
+    createHerokuOAuthRouter({
+      sync,
+      states: options.oauthStates,
+      oauth: config.oauth,
+      publicUrl: config.publicUrl,
+      secureCookies,
+      reconcileRearmed,
+    }),
+  );
+  app.use(
+    createConsoleRouter({ sync, producer, secureCookies, oauthEnabled: config.oauth !== undefined, reconcileRearmed }),
+  );
+  app.use(consoleErrorHandler);
+  return app;
+}

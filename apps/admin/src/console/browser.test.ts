@@ -1,0 +1,128 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '@hds/testkit';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN } from '../test-support/harness.js';
+import { startPipeline, type Pipeline } from '../test-support/pipeline.js';
+
+/**
+ * The screenshots are always taken; `npm run screenshots -w @hds/admin` (UPDATE_SCREENSHOTS=1) writes them to
+ * docs/screenshots/ to be committed, other runs to a temporary directory, so tests leave the tree clean.
+ */
+const updateScreenshots = process.env.UPDATE_SCREENSHOTS === '1';
+const screenshots = updateScreenshots
+  ? join(repoRoot, 'docs', 'screenshots')
+  : mkdtempSync(join(tmpdir(), 'hds-screenshots-'));
+
+let pipeline: Pipeline;
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(screenshots, { recursive: true });
+  [pipeline, browser] = await Promise.all([
+    startPipeline(),
+    chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    }),
+  ]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await pipeline?.close();
+  if (!updateScreenshots) rmSync(screenshots, { recursive: true, force: true });
+});
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(screenshots, name), fullPage: true });
+const text = async (page: Page, selector: string) =>
+  ((await page.locator(selector).first().textContent()) ?? '').trim();
+
+describe('the console in a browser', () => {
+  it('signs in with Heroku, enables the sync, follows a credential rotation, and opts out', async () => {
+    const { sim, simServer, admin } = pipeline;
+    const developer = sim.createAccount({ email: 'developer@example.com' });
+    const app = sim.createApp({ name: 'sushi-prod', accountId: developer.id });
+    sim.createApp({ name: 'sushi-staging', accountId: developer.id });
+
+    const context = await browser.newContext({
+      httpCredentials: { username: 'admin', password: ADMIN_TOKEN },
+      viewport: { width: 1280, height: 860 },
+    });
+    const page = await context.newPage();
+
+    // A new project.
+    await page.goto(`${admin.url}/`);
+    await page.getByLabel('Name').fill('sushi-shop');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
+    const projectId = new URL(page.url()).pathname.split('/').pop()!;
+    expect(await text(page, 'h1')).toBe('sushi-shop');
+    await shot(page, '01-project.png');
+
+    // Sign in with Heroku (heroku-sim's authorize page), and come back to the project with the app list.
+    await page.getByRole('link', { name: 'Sign in with Heroku' }).click();
+    await page.waitForURL(`${simServer.url}/oauth/authorize?**`);
+    await shot(page, '02-heroku-authorize.png');
+    await page.getByRole('button', { name: 'Allow as developer@example.com' }).click();
+    await page.waitForURL(new RegExp(`/projects/${projectId}\\?account=`));
+    expect(await text(page, '.flash')).toBe('Signed in to Heroku as developer@example.com.');
+    expect(await page.locator('select[name=app] option').allTextContents()).toEqual(['sushi-prod', 'sushi-staging']);
+    await shot(page, '03-pick-app.png');
+
+    // Enable: the current DATABASE_URL is applied before the page comes back.
+    await page.locator('select[name=app]').selectOption({ label: 'sushi-prod' });
+    await page.getByRole('button', { name: 'Enable sync' }).click();
+    await page.waitForURL(new RegExp(`/projects/${projectId}#sync$`));
+    expect(await text(page, '.flash')).toBe(
+      'Sync enabled for sushi-prod: HASURA_GRAPHQL_DATABASE_URL is up to date at release v1.',
+    );
+    expect(await page.locator('[data-testid=sync-status] .badge').getAttribute('data-state')).toBe('active');
+    const envRow = '[data-var=HASURA_GRAPHQL_DATABASE_URL]';
+    const masked = await text(page, `${envRow} [data-testid=env-value]`);
+    expect(masked).toMatch(/^postgres:\/\/[^:]+:\*\*\*\*@/);
+    expect(await page.content()).not.toContain(app.databaseUrl);
+    const fingerprintBefore = await text(page, `${envRow} [data-testid=fingerprint]`);
+    await shot(page, '04-sync-enabled.png');
+
+    // Heroku rotates the credentials (through /_sim/): webhook → ingress → queue → worker → Postgres.
+    const changed = pipeline.nextEnvChange(projectId);
+    const rotation = await fetch(`${simServer.url}/_sim/apps/sushi-prod/rotate-credentials`, { method: 'POST' });
+    expect(rotation.ok).toBe(true);
+    const rotated = (await rotation.json()) as { version: number; databaseUrl: string };
+    await changed;
+    await page.reload();
+    // Only the password changed, so the masked form is the same; the fingerprint and the audit row tell.
+    expect(await text(page, `${envRow} [data-testid=env-value]`)).toBe(masked);
+    expect(await text(page, `${envRow} [data-testid=fingerprint]`)).not.toBe(fingerprintBefore);
+    expect(await text(page, '[data-testid=sync-release]')).toBe(`v${rotated.version}`);
+    const newest = page.locator('[data-testid=audit] tbody tr').first();
+    expect(await newest.getAttribute('data-action')).toBe('env_synced');
+    expect(await newest.textContent()).toContain(`v${rotated.version}`);
+    expect(await newest.textContent()).toContain('webhook');
+    const revealed = await admin.api('GET', `/api/projects/${projectId}/env?reveal=true`);
+    expect(revealed.json.vars[0].value).toBe(rotated.databaseUrl);
+    expect(await page.content()).not.toContain(rotated.databaseUrl);
+    await shot(page, '05-after-rotation.png');
+
+    // Opt out: the webhook goes, the env var stays.
+    await page.getByRole('button', { name: 'Opt out of the sync' }).click();
+    await page.waitForURL(new RegExp(`/projects/${projectId}#sync$`));
+    expect(await text(page, '.flash')).toBe(
+      'The sync is off and its Heroku webhook deleted. The env vars keep their values.',
+    );
+    expect(await page.locator('[data-testid=audit] tbody tr').first().getAttribute('data-action')).toBe(
+      'sync_disabled',
+    );
+    expect(await text(page, `${envRow} [data-testid=fingerprint]`)).not.toBe(fingerprintBefore);
+    expect(sim.webhooks({ app: app.name })).toEqual([]);
+    await shot(page, '06-opted-out.png');
+
+    // The queues behind it, in Bull Board.
+    await page.goto(`${admin.url}/admin/queues/queue/heroku-events?status=completed`);
+    await page.getByText('release-event').first().waitFor();
+    await shot(page, '07-bull-board.png');
+    await context.close();
+  });
+});

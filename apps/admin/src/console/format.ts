@@ -1,0 +1,43 @@
+import { html, type SafeHtml } from './html.js';
+
+/** `2026-11-23 14:38:02 UTC`, in a `<time>` element, or a dash. */
+export function when(iso: string | null | undefined): SafeHtml {
+  if (!iso) return html`<span class="muted">—</span>`;
+  const text = `${iso.slice(0, 19).replace('T', ' ')} UTC`;
+  return html`<time datetime="${iso}">${text}</time>`;
+}
+
+const STATE_LABELS: Record<string, string> = {
+  active: 'Active',
+  needs_reauth: 'Needs sign-in',
+  app_missing: 'App missing',
+  webhook_missing: 'Webhook missing',
+  error: 'Error',
+  disabled: 'Off',
+};
+
+export function stateBadge(state: string): SafeHtml {
+  return html`<span class="badge ${state}" data-state="${state}">${STATE_LABELS[state] ?? state}</span>`;
+}
+
+const ACTION_LABELS: Record<string, string> = {
+  env_synced: 'Synced from Heroku',
+  env_set: 'Set by hand',
+  sync_enabled: 'Sync enabled',
+  sync_disabled: 'Sync turned off',
+  mappings_changed: 'Mappings changed',
+  state_changed: 'State changed',
+  webhook_created: 'Webhook created',
+  webhook_recreated: 'Webhook re-created',
+  webhook_delete_failed: 'Webhook not deleted',
+  webhook_deleted: 'Webhook deleted',
+  webhook_secret_rotated: 'Webhook secret rotated',
+};
+
+export const actionLabel = (action: string): string => ACTION_LABELS[action] ?? action;
+
+/** The short form of a keyed fingerprint (`hmac-sha256:3f2a…` → `3f2a1b9c`): tells values apart, reveals nothing. */
+export function shortFingerprint(fingerprint: string | null | undefined): string | null {
+  if (!fingerprint) return null;
+  return fingerprint.replace(/^[a-z0-9-]+:/, '').slice(0, 8);
+}

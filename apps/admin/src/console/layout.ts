@@ -1,0 +1,30 @@
+import { html, type SafeHtml } from './html.js';
+
+export interface Flash {
+  kind: 'ok' | 'error';
+  message: string;
+}
+
+/** The page frame: top bar, optional flash message, content. */
+export function layout(options: { title: string; body: SafeHtml; flash?: Flash | undefined }): string {
+  const { flash } = options;
+  return `<!doctype html>${
+    html`<html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${options.title} · heroku-db-sync</title>
+        <link rel="stylesheet" href="/console.css" />
+      </head>
+      <body>
+        <header class="top">
+          <a class="brand" href="/">heroku-db-sync</a>
+          <nav><a href="/">Projects</a><a href="/admin/queues">Queues</a></nav>
+        </header>
+        <main>
+          ${flash ? html`<div class="flash ${flash.kind}" role="status">${flash.message}</div>` : null} ${options.body}
+        </main>
+      </body>
+    </html> `.value
+  }`;
+}

@@ -1,0 +1,293 @@
+import type { JobProducer } from '@hds/queue';
+import { SyncError, type SyncService } from '@hds/sync';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import { appRef, envValue, uuid, varName } from '../api/schemas.js';
+import { csrfValid, getSession } from '../auth/session.js';
+import { toApiError } from '../http/errors.js';
+import { requestLogger } from '../http/request-context.js';
+import { describeIssues } from '../http/validate.js';
+import { enqueueReconcile } from '../jobs.js';
+import { consoleErrorHandler } from './error-handler.js';
+import { setFlash, takeFlash } from './flash.js';
+import { renderErrorPage } from './pages/error-page.js';
+import { renderProjectPage } from './pages/project-page.js';
+import { renderProjectsPage } from './pages/projects-page.js';
+import { consoleCss } from './styles.js';
+
+export interface ConsoleDeps {
+  sync: SyncService;
+  producer: JobProducer;
+  secureCookies: boolean;
+  oauthEnabled: boolean;
+  reconcileRearmed(linkIds: readonly string[]): Promise<void>;
+}
+
+/** A console form that did not validate: shown as a flash message on the page it came from. */
+class FormError extends Error {}
+
+function parseForm<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new FormError(describeIssues(result.error, 'form'));
+  return result.data;
+}
+
+const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.set({
+    'content-security-policy': CONTENT_SECURITY_POLICY,
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'same-origin',
+    'cache-control': 'no-store',
+  });
+  next();
+};
+
+const projectParams = z.object({ id: uuid });
+const projectQuery = z.object({ account: uuid.optional().catch(undefined) });
+const createProjectForm = z.object({ name: z.string().trim().min(1, 'a name is required').max(200) });
+const apiKeyForm = z.object({
+  apiKey: z.string().trim().min(1, 'an API key is required').max(512),
+  project: uuid.optional().or(z.literal('').transform(() => undefined)),
+});
+const envForm = z.object({ name: varName, value: envValue });
+const enableForm = z.object({ accountId: uuid, app: appRef, target: varName });
+
+/**
+ * The console: server-rendered pages, forms posted with a CSRF token, post/redirect/get with flash messages.
+ * Mounted behind Basic auth, cookie-parser and the session middleware.
+ */
+export function createConsoleRouter(deps: ConsoleDeps): Router {
+  const router = Router();
+  const { sync } = deps;
+  const flash = (res: Response, kind: 'ok' | 'error', message: string) =>
+    setFlash(res, { kind, message }, deps.secureCookies);
+
+  router.get('/console.css', (_req, res) => {
+    res.type('text/css').set('cache-control', 'public, max-age=300').send(consoleCss);
+  });
+
+  router.use(securityHeaders);
+  router.use(express.urlencoded({ extended: false, limit: '64kb' }));
+  router.use((req, res, next) => {
+    if (req.method !== 'POST' || csrfValid(req, res)) {
+      next();
+      return;
+    }
+    res
+      .status(403)
+      .type('html')
+      .send(
+        renderErrorPage({
+          title: 'This form has expired',
+          message: 'The form was not sent from this browser session. Reload the page and try again.',
+        }),
+      );
+  });
+
+  /** Runs a form action; anything it refuses is shown on the page the form came from. */
+  const action =
+    (handler: (req: Request, res: Response) => Promise<string>, back: (req: Request) => string): RequestHandler =>
+    async (req, res) => {
+      let target: string;
+      try {
+        target = await handler(req, res);
+      } catch (err) {
+        if (err instanceof FormError) {
+          flash(res, 'error', err.message);
+        } else {
+          const apiError = toApiError(err);
+          if (apiError.code === 'internal') requestLogger(res).error({ err }, 'console action failed');
+          flash(res, 'error', apiError.code === 'internal' ? 'Something went wrong; try again.' : apiError.message);
+        }
+        target = back(req);
+      }
+      res.redirect(303, target);
+    };
+  const projectPath = (req: Request) => {
+    const id = req.params.id;
+    return typeof id === 'string' && uuid.safeParse(id).success ? `/projects/${id}` : '/';
+  };
+
+  router.get('/', async (req, res) => {
+    const [projects, accounts] = await Promise.all([sync.listProjects(), sync.listAccounts()]);
+    res.type('html').send(
+      renderProjectsPage({
+        projects,
+        accounts,
+        csrfToken: getSession(res).csrfToken,
+        oauthEnabled: deps.oauthEnabled,
+        flash: takeFlash(req, res, deps.secureCookies),
+      }),
+    );
+  });
+
+  router.post(
+    '/projects',
+    action(
+      async (req, res) => {
+        const form = parseForm(createProjectForm, req.body);
+        const project = await sync.createProject({ name: form.name });
+        flash(res, 'ok', `Project ${project.name} created.`);
+        return `/projects/${project.id}`;
+      },
+      () => '/',
+    ),
+  );
+
+  router.post(
+    '/accounts',
+    action(
+      async (req, res) => {
+        const form = parseForm(apiKeyForm, req.body);
+        const { account, rearmedLinks } = await sync.addAccount({ apiKey: form.apiKey });
+        await deps.reconcileRearmed(rearmedLinks);
+        flash(res, 'ok', `Heroku account ${account.email} connected.`);
+        return form.project ? `/projects/${form.project}?account=${account.id}#sync` : '/';
+      },
+      (req) => {
+        const project = (req.body as { project?: unknown } | undefined)?.project;
+        return typeof project === 'string' && uuid.safeParse(project).success ? `/projects/${project}#sync` : '/';
+      },
+    ),
+  );
+
+  router.get('/projects/:id', async (req, res) => {
+    const params = projectParams.safeParse(req.params);
+    if (!params.success) {
+      res
+        .status(404)
+        .type('html')
+        .send(renderErrorPage({ title: 'No such project', message: 'This project does not exist.' }));
+      return;
+    }
+    const { id } = params.data;
+    const { account: accountId } = projectQuery.parse(req.query);
+    let project;
+    try {
+      project = await sync.getProject(id);
+    } catch (err) {
+      if (err instanceof SyncError && err.code === 'not_found') {
+        res
+          .status(404)
+          .type('html')
+          .send(renderErrorPage({ title: 'No such project', message: 'This project does not exist.' }));
+        return;
+      }
+      throw err;
+    }
+    const [vars, accounts, audit] = await Promise.all([
+      sync.listEnvVars(id, false),
+      sync.listAccounts(),
+      sync.listAudit(id, { limit: 50 }),
+    ]);
+    const account = project.sync.enabled ? undefined : accounts.find((a) => a.id === accountId);
+    let apps: { id: string; name: string }[] | undefined;
+    let appsError: string | undefined;
+    if (account) {
+      try {
+        apps = await sync.listApps(account.id);
+      } catch (err) {
+        const apiError = toApiError(err);
+        if (apiError.code === 'internal') requestLogger(res).error({ err }, 'listing apps failed');
+        appsError = apiError.code === 'internal' ? 'The apps could not be listed.' : apiError.message;
+      }
+    }
+    res.type('html').send(
+      renderProjectPage({
+        project,
+        vars,
+        accounts,
+        account,
+        apps,
+        appsError,
+        audit,
+        csrfToken: getSession(res).csrfToken,
+        oauthEnabled: deps.oauthEnabled,
+        flash: takeFlash(req, res, deps.secureCookies),
+      }),
+    );
+  });
+
+  router.post(
+    '/projects/:id/env',
+    action(async (req, res) => {
+      const { id } = parseForm(projectParams, req.params);
+      const form = parseForm(envForm, req.body);
+      const { changed } = await sync.setEnvVar(id, form.name, form.value);
+      flash(res, 'ok', changed ? `${form.name} saved.` : `${form.name} already had that value.`);
+      return `/projects/${id}#env`;
+    }, projectPath),
+  );
+
+  router.post(
+    '/projects/:id/sync',
+    action(
+      async (req, res) => {
+        const { id } = parseForm(projectParams, req.params);
+        const form = parseForm(enableForm, req.body);
+        const status = await sync.enableSync({
+          projectId: id,
+          accountId: form.accountId,
+          app: form.app,
+          mappings: { DATABASE_URL: form.target },
+        });
+        const release = status.lastReleaseVersion === null ? '' : ` at release v${status.lastReleaseVersion}`;
+        flash(
+          res,
+          status.state === 'active' ? 'ok' : 'error',
+          status.state === 'active'
+            ? `Sync enabled for ${status.app?.name ?? form.app}: ${form.target} is up to date${release}.`
+            : `Sync enabled for ${status.app?.name ?? form.app}, but: ${status.lastError ?? status.state}`,
+        );
+        return `/projects/${id}#sync`;
+      },
+      (req) => `${projectPath(req)}#sync`,
+    ),
+  );
+
+  router.post(
+    '/projects/:id/sync/reconcile',
+    action(
+      async (req, res) => {
+        const { id } = parseForm(projectParams, req.params);
+        const linkId = await sync.linkIdForReconcile(id);
+        await enqueueReconcile(deps.producer, { linkId, reason: 'manual' });
+        flash(res, 'ok', 'Check queued: the worker compares the app with Heroku now.');
+        return `/projects/${id}#sync`;
+      },
+      (req) => `${projectPath(req)}#sync`,
+    ),
+  );
+
+  router.post(
+    '/projects/:id/sync/disable',
+    action(
+      async (req, res) => {
+        const { id } = parseForm(projectParams, req.params);
+        const { webhookDeleted } = await sync.disableSync(id);
+        flash(
+          res,
+          'ok',
+          webhookDeleted
+            ? 'The sync is off and its Heroku webhook deleted. The env vars keep their values.'
+            : 'The sync is off. Heroku did not answer, so its webhook will be deleted later. The env vars keep their values.',
+        );
+        return `/projects/${id}#sync`;
+      },
+      (req) => `${projectPath(req)}#sync`,
+    ),
+  );
+
+  router.use((_req, res) => {
+    res
+      .status(404)
+      .type('html')
+      .send(renderErrorPage({ title: 'Not found', message: 'There is no page here.' }));
+  });
+  router.use(consoleErrorHandler);
+  return router;
+}

@@ -1,0 +1,17 @@
+import type { JobProducer } from '@hds/queue';
+import type { ReconcileReason } from '@hds/sync';
+import { ApiError } from './http/errors.js';
+
+/** Asks the worker to check a link now. Redis not answering is a 503: nothing was queued. */
+export async function enqueueReconcile(
+  producer: JobProducer,
+  options: { linkId: string; reason: ReconcileReason },
+): Promise<string | undefined> {
+  try {
+    return await producer.add('reconcile-link', { linkId: options.linkId, reason: options.reason });
+  } catch (err) {
+    throw Object.assign(new ApiError(503, 'queue_unavailable', 'the job queue is not reachable; try again'), {
+      cause: err,
+    });
+  }
+}
