@@ -9,13 +9,12 @@
  * Environment (all optional): BENCH_ROUNDS (3), BENCH_DURATION_S (10), BENCH_WARMUP_S (3), BENCH_CONNECTIONS (32),
  * BENCH_LINKS (64), BENCH_REDIS_URL (default: a private redis-server with appendonly yes, appendfsync everysec).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { deleteKeysWithPrefix, freePort, repoRoot, startRedisServer, uniqueName, type RedisServer } from '@hds/testkit';
+import { rmSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { deleteKeysWithPrefix, startRedisServer, uniqueName, type RedisServer } from '@hds/testkit';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
+import { startServerProcess, stopServerProcess, type ServerProcess } from '../support/server-process.js';
 import { createSignedLoad } from './signed-load.js';
 
 const settings = {
@@ -38,46 +37,6 @@ interface Measured {
   non2xx: number;
   errors: number;
   timeouts: number;
-}
-
-interface Server {
-  child: ChildProcess;
-  port: number;
-  logFile: string;
-}
-
-/**
- * Starts a server process on a free port, its stdout (the per-request log lines) going to a file as a log collector
- * would take them, and resolves once it answers `GET /healthz`.
- */
-async function startServer(name: string, args: string[], env: Record<string, string>): Promise<Server> {
-  const port = await freePort();
-  const logFile = join(tmpdir(), `hds-bench-${name}-${process.pid}.log`);
-  const out = openSync(logFile, 'w');
-  const child = spawn(process.execPath, args, {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
-    stdio: ['ignore', out, 'inherit'],
-  });
-  closeSync(out);
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}; see ${logFile}`);
-    const healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-      (res) => res.ok,
-      () => false,
-    );
-    if (healthy) return { child, port, logFile };
-    if (Date.now() > deadline) throw new Error(`${name} did not answer /healthz within 20 s; see ${logFile}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 async function load(port: number, seconds: number, next: ReturnType<typeof createSignedLoad>) {
@@ -173,11 +132,11 @@ async function main(): Promise<void> {
   const bareRuns: Measured[] = [];
   const ingressRuns: Measured[] = [];
   const missingJobs: string[] = [];
-  let bare: Server | undefined;
-  let ingress: Server | undefined;
+  let bare: ServerProcess | undefined;
+  let ingress: ServerProcess | undefined;
   try {
-    bare = await startServer('bare', ['bench/ingress/bare-server.js'], {});
-    ingress = await startServer('ingress', ['apps/ingress/dist/main.js'], {
+    bare = await startServerProcess('bare', ['bench/ingress/bare-server.js'], {});
+    ingress = await startServerProcess('ingress', ['apps/ingress/dist/main.js'], {
       REDIS_URL: redisUrl,
       QUEUE_PREFIX: prefix,
       WEBHOOK_SIGNING_KEYS: SIGNING_KEYS.join(','),
@@ -201,7 +160,7 @@ async function main(): Promise<void> {
   } finally {
     for (const server of [bare, ingress]) {
       if (server === undefined) continue;
-      await stopServer(server.child);
+      await stopServerProcess(server);
       rmSync(server.logFile, { force: true });
     }
     await deleteKeysWithPrefix(redis, prefix);

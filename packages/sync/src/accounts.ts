@@ -58,6 +58,15 @@ export class AccountCredentials {
     return credential;
   }
 
+  /** Whether the account's credentials were replaced (new sign-in, refresh) after `since`. */
+  async changedSince(accountId: string, since: Date): Promise<boolean> {
+    const [row] = await this.ctx.db
+      .select({ updatedAt: herokuAccounts.updatedAt })
+      .from(herokuAccounts)
+      .where(eq(herokuAccounts.id, accountId));
+    return row !== undefined && row.updatedAt.getTime() > since.getTime();
+  }
+
   /** Throws `RateLimitedError` while the account's budget is known to be spent. */
   async assertBudget(accountId: string): Promise<void> {
     const credential = await this.load(accountId);

@@ -47,6 +47,7 @@ export async function enableSync(
   credentials: AccountCredentials,
   options: { projectId: string; accountId: string; app: string; mappings: SyncMapping[] },
 ): Promise<LinkRow> {
+  const startedAt = ctx.now();
   const app = await lookUpApp(credentials, options.accountId, options.app);
 
   const link = await ctx.db.transaction(async (tx) => {
@@ -147,6 +148,7 @@ export async function enableSync(
     }
   } catch (error) {
     const verdict = await judgeFailure(ctx, credentials, {
+      startedAt,
       linkId: link.id,
       accountId: link.accountId,
       error,

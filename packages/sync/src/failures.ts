@@ -30,7 +30,14 @@ function describe(err: unknown): string {
 export async function judgeFailure(
   ctx: SyncContext,
   credentials: AccountCredentials,
-  options: { linkId: string; accountId: string; error: unknown; actor: AuditActor },
+  options: {
+    linkId: string;
+    accountId: string;
+    error: unknown;
+    actor: AuditActor;
+    /** When the failed work began: a 401 is stale if the account got new credentials since. */
+    startedAt: Date;
+  },
 ): Promise<FailureVerdict> {
   const { error } = options;
   if (error instanceof RateLimitedError) return { kind: 'rate_limited', error };
@@ -55,6 +62,8 @@ export async function judgeFailure(
       return { kind: 'transient', error };
     }
     case 'unauthorized': {
+      // The owner signed in again while this call used the old credential: retry with the new one.
+      if (await credentials.changedSince(options.accountId, options.startedAt)) return { kind: 'transient', error };
       const message = 'Heroku no longer accepts this account’s credentials: sign in with Heroku again';
       await record('needs_reauth', message);
       return { kind: 'permanent', state: 'needs_reauth', message };

@@ -1,15 +1,16 @@
 import type { SyncMapping } from '@hds/db';
-import { herokuLinks, projectEnvVars } from '@hds/db';
+import { herokuLinks } from '@hds/db';
 import { and, eq, sql } from 'drizzle-orm';
 import type { AccountCredentials } from './accounts.js';
-import { appendAudit, type AuditActor, type AuditRow } from './audit.js';
+import type { AuditActor } from './audit.js';
 import type { SyncContext } from './context.js';
-import { differsFromStored, lockEnvVars, sealEnvValue } from './env-vars.js';
+import { differsFromStored, sealEnvValue, type StoredEnvVar } from './env-vars.js';
 import { mapConfig } from './mappings.js';
 
 /** What started a fetch, for the audit log and latency metrics. */
 export interface SyncTrigger {
   actor: AuditActor;
+  /** The event whose processing runs the fetch: the commit records its outcome. */
   eventId?: string;
   /** When the webhook that caused this arrived (ms since epoch). */
   receivedAt?: number;
@@ -20,18 +21,19 @@ export type SyncLinkResult =
   /** Another process holds the link's fetch lease; it will pick up the newest target when it commits. */
   | { kind: 'coalesced' };
 
-/** States a successful fetch proves wrong: the credential works and the app exists. */
-const HEALED_BY_FETCH = new Set(['error', 'app_missing', 'needs_reauth']);
-/** A burst can move the target while we fetch; after this many rounds the rest is left to the next event. */
-const MAX_ROUNDS = 10;
-
-interface Claim {
+/** A link whose fetch lease we hold, with what the fetch needs. */
+export interface Claim {
   projectId: string;
   accountId: string;
   appId: string;
   targetVersion: number;
   mappings: SyncMapping[];
 }
+
+/** States a successful fetch proves wrong: the credential works and the app exists. */
+const HEALED_BY_FETCH = new Set(['error', 'app_missing', 'needs_reauth']);
+/** A burst can move the target while we fetch; after this many rounds the rest is left to the next event. */
+const MAX_ROUNDS = 10;
 
 /**
  * Takes the link's fetch lease if a fetch is owed (target above applied) and nobody else holds it.
@@ -66,11 +68,33 @@ export async function releaseLease(ctx: SyncContext, linkId: string, owner: stri
     .where(and(eq(herokuLinks.id, linkId), eq(herokuLinks.leaseOwner, owner)));
 }
 
+interface LockedLink {
+  project_id: string;
+  enabled: boolean;
+  applied_version: number;
+  target_version: number;
+  mappings: SyncMapping[];
+  state: string;
+  lease_owner: string | null;
+}
+
+interface StoredRow {
+  name: string;
+  value_encrypted: string;
+  value_fingerprint: string | null;
+  value_redacted: string | null;
+  source: 'manual' | 'heroku';
+}
+
 /**
  * Commits release `version`'s values in one transaction, holding the link's row lock: the changed env vars
- * (encrypted), one audit row per changed var, the link's applied version and sync time, a `pg_notify`.
- * The version guard makes this safe under duplicates, reordering and concurrent workers: a version not above
- * the applied one changes nothing. Returns the link's target after the commit (a newer release may be owed).
+ * (encrypted), one audit row per changed var, the link's applied version and sync time, the triggering event's
+ * outcome and a `pg_notify`. The version guard makes this safe under duplicates, reordering and concurrent
+ * workers: a version not above the applied one changes nothing. Returns the link's target after the commit (a
+ * newer release may be owed).
+ *
+ * This is the hot path, so it is four round trips: BEGIN, the link and its env vars read together (locked),
+ * one statement for every write, COMMIT.
  */
 export async function commitRelease(
   ctx: SyncContext,
@@ -80,95 +104,153 @@ export async function commitRelease(
     version: number;
     config: Readonly<Record<string, string>>;
     trigger: SyncTrigger;
+    /** Env var names the link maps to as last seen, to read them in the same round trip as the link. */
+    expectedTargets?: readonly string[];
   },
 ): Promise<{ committed: boolean; changedVars: number; targetVersion: number }> {
   const { keyring } = ctx;
-  return ctx.db.transaction(async (tx) => {
-    const [link] = await tx.select().from(herokuLinks).where(eq(herokuLinks.id, options.linkId)).for('update');
+  const sqlClient = ctx.db.$client;
+  return sqlClient.begin(async (tx) => {
+    const readVars = (projectIdSql: ReturnType<typeof tx>, names: readonly string[]) => tx<StoredRow[]>`
+      select name, value_encrypted, value_fingerprint, value_redacted, source from project_env_vars
+      where project_id = ${projectIdSql} and name = any(${names as string[]}) for update`;
+    const linkQuery = tx<LockedLink[]>`
+      select project_id, enabled, applied_version, target_version, mappings, state, lease_owner
+      from heroku_links where id = ${options.linkId} for update`;
+    // The env var rows are locked after the link row (the order every writer takes), read in the same round trip.
+    const guessed = options.expectedTargets ?? [];
+    const varsQuery = readVars(tx`(select project_id from heroku_links where id = ${options.linkId})`, guessed);
+    const [[link], guessedRows] = await Promise.all([linkQuery, varsQuery]);
     if (!link) return { committed: false, changedVars: 0, targetVersion: 0 };
-    const releaseLeaseIfOurs = link.leaseOwner === options.owner ? { leaseOwner: null, leaseExpiresAt: null } : {};
-    if (!link.enabled || options.version <= link.appliedVersion) {
-      if (link.leaseOwner === options.owner) {
-        await tx.update(herokuLinks).set(releaseLeaseIfOurs).where(eq(herokuLinks.id, link.id));
-      }
-      return { committed: false, changedVars: 0, targetVersion: link.targetVersion };
+    const ours = link.lease_owner === options.owner;
+    if (!link.enabled || options.version <= link.applied_version) {
+      if (ours)
+        await tx`update heroku_links set lease_owner = null, lease_expires_at = null where id = ${options.linkId}`;
+      return { committed: false, changedVars: 0, targetVersion: link.target_version };
     }
 
     const { values, missing } = mapConfig({ mappings: link.mappings, config: options.config });
-    const stored = await lockEnvVars(tx, { projectId: link.projectId, names: [...values.keys()] });
-    const audits: AuditRow[] = [];
+    const names = [...values.keys()];
+    const rows = names.every((n) => guessed.includes(n))
+      ? guessedRows
+      : await readVars(tx`${link.project_id}::uuid`, names);
+    const stored = new Map<string, StoredEnvVar>(
+      rows.map((r) => [
+        r.name,
+        {
+          name: r.name,
+          valueEncrypted: r.value_encrypted,
+          valueFingerprint: r.value_fingerprint,
+          valueRedacted: r.value_redacted,
+          source: r.source,
+        },
+      ]),
+    );
+
+    const upserts: Record<string, unknown>[] = [];
+    const audits: Record<string, unknown>[] = [];
+    const audit = (row: Record<string, unknown>) =>
+      audits.push({
+        project_id: link.project_id,
+        link_id: options.linkId,
+        actor: options.trigger.actor,
+        release_version: options.version,
+        event_id: options.trigger.eventId ?? null,
+        var_name: null,
+        before_redacted: null,
+        after_redacted: null,
+        before_fingerprint: null,
+        after_fingerprint: null,
+        detail: null,
+        ...row,
+      });
     for (const [name, value] of values) {
       const before = stored.get(name);
-      if (!differsFromStored(keyring, link.projectId, before, value)) continue;
-      const sealed = sealEnvValue(keyring, link.projectId, name, value);
-      await tx
-        .insert(projectEnvVars)
-        .values({ projectId: link.projectId, name, source: 'heroku', ...sealed })
-        .onConflictDoUpdate({
-          target: [projectEnvVars.projectId, projectEnvVars.name],
-          set: { ...sealed, source: 'heroku', updatedAt: sql`now()` },
-        });
-      audits.push({
-        projectId: link.projectId,
-        linkId: link.id,
+      if (!differsFromStored(keyring, link.project_id, before, value)) continue;
+      const sealed = sealEnvValue(keyring, link.project_id, name, value);
+      upserts.push({
+        project_id: link.project_id,
+        name,
+        value_encrypted: sealed.valueEncrypted,
+        value_fingerprint: sealed.valueFingerprint,
+        value_redacted: sealed.valueRedacted,
+        source: 'heroku',
+      });
+      audit({
         action: 'env_synced',
-        actor: options.trigger.actor,
-        varName: name,
-        beforeRedacted: before?.valueRedacted ?? null,
-        afterRedacted: sealed.valueRedacted,
-        beforeFingerprint: before?.valueFingerprint ?? null,
-        afterFingerprint: sealed.valueFingerprint,
-        releaseVersion: options.version,
-        eventId: options.trigger.eventId ?? null,
+        var_name: name,
+        before_redacted: before?.valueRedacted ?? null,
+        after_redacted: sealed.valueRedacted,
+        before_fingerprint: before?.valueFingerprint ?? null,
+        after_fingerprint: sealed.valueFingerprint,
       });
     }
-
+    const changedVars = upserts.length;
     const healed = HEALED_BY_FETCH.has(link.state);
     if (healed) {
-      audits.push({
-        projectId: link.projectId,
-        linkId: link.id,
+      audit({
         action: 'state_changed',
-        actor: options.trigger.actor,
-        releaseVersion: options.version,
-        detail: { from: link.state, to: 'active', reason: 'config fetched' },
+        event_id: null,
+        detail: tx.json({ from: link.state, to: 'active', reason: 'config fetched' }),
       });
     }
     const lastError =
       missing.length > 0 ? `release v${options.version} has no ${missing.join(', ')}; kept the current value` : null;
-    await tx
-      .update(herokuLinks)
-      .set({
-        appliedVersion: options.version,
-        lastSyncedAt: sql`now()`,
-        updatedAt: sql`now()`,
-        ...(healed ? { state: 'active' as const } : {}),
-        ...(healed || link.state === 'active' ? { lastError } : {}),
-        ...releaseLeaseIfOurs,
-      })
-      .where(eq(herokuLinks.id, link.id));
-    await appendAudit(tx, audits);
-    const changedVars = audits.filter((a) => a.action === 'env_synced').length;
-    if (changedVars > 0) await tx.execute(sql`select pg_notify('project_env_changed', ${link.projectId})`);
-    return { committed: true, changedVars, targetVersion: link.targetVersion };
+    const setsError = healed || link.state === 'active';
+    const outcome = changedVars > 0 ? 'applied' : 'unchanged';
+
+    // Every write in one statement: data-modifying CTEs run together, and commit together.
+    const [after] = await tx<{ target_version: number }[]>`
+      with
+      ${
+        upserts.length > 0
+          ? tx`up as (
+        insert into project_env_vars ${tx(upserts)}
+        on conflict (project_id, name) do update set value_encrypted = excluded.value_encrypted,
+          value_fingerprint = excluded.value_fingerprint, value_redacted = excluded.value_redacted,
+          source = excluded.source, updated_at = now()
+        returning 1),`
+          : tx``
+      }
+      ${audits.length > 0 ? tx`au as (insert into audit_log ${tx(audits)} returning 1),` : tx``}
+      ${
+        options.trigger.eventId
+          ? tx`ev as (
+        update webhook_events set outcome = ${outcome}, processed_at = now()
+        where event_id = ${options.trigger.eventId} and link_id = ${options.linkId} and outcome is null
+        returning 1),`
+          : tx``
+      }
+      ln as (
+        update heroku_links set applied_version = ${options.version}, last_synced_at = now(), updated_at = now()
+          ${healed ? tx`, state = 'active'` : tx``}
+          ${setsError ? tx`, last_error = ${lastError}` : tx``}
+          ${ours ? tx`, lease_owner = null, lease_expires_at = null` : tx``}
+        where id = ${options.linkId}
+        returning target_version)
+      select target_version ${changedVars > 0 ? tx`, pg_notify('project_env_changed', ${link.project_id})` : tx``}
+      from ln`;
+    return { committed: true, changedVars, targetVersion: after?.target_version ?? link.target_version };
   });
 }
 
 /**
- * Brings a link up to its target release: claim the lease, fetch the config as of the target release (one
- * call), commit, and repeat while events raised the target meanwhile. Throws Heroku errors to the caller,
- * which decides what they mean for the link (see `failures.ts`).
+ * Brings a link up to its target release: claim the lease (or use the one the caller took), fetch the config
+ * as of the target release (one call), commit, and repeat while events raised the target meanwhile. Throws
+ * Heroku errors to the caller, which decides what they mean for the link (see `failures.ts`).
  */
 export async function syncLink(
   ctx: SyncContext,
   credentials: AccountCredentials,
-  options: { linkId: string; owner: string; trigger: SyncTrigger },
+  options: { linkId: string; owner: string; trigger: SyncTrigger; claimed?: Claim },
 ): Promise<SyncLinkResult> {
   let fetches = 0;
   let changedVars = 0;
   let version = 0;
+  let trigger = options.trigger;
+  let claim: Claim | undefined = options.claimed;
   for (let round = 0; round < MAX_ROUNDS; round += 1) {
-    const claim = await claimLease(ctx, options.linkId, options.owner);
+    claim ??= await claimLease(ctx, options.linkId, options.owner);
     if (!claim) break;
     let config: Record<string, string>;
     try {
@@ -184,7 +266,8 @@ export async function syncLink(
       owner: options.owner,
       version: claim.targetVersion,
       config,
-      trigger: options.trigger,
+      trigger,
+      expectedTargets: claim.mappings.map((m) => m.to),
     });
     if (commit.committed) {
       version = claim.targetVersion;
@@ -193,14 +276,17 @@ export async function syncLink(
         linkId: options.linkId,
         version,
         changedVars: commit.changedVars,
-        ...(options.trigger.receivedAt === undefined ? {} : { receivedAt: options.trigger.receivedAt }),
+        ...(trigger.receivedAt === undefined ? {} : { receivedAt: trigger.receivedAt }),
       });
       ctx.logger.info(
-        { linkId: options.linkId, release: version, changedVars: commit.changedVars, actor: options.trigger.actor },
+        { linkId: options.linkId, release: version, changedVars: commit.changedVars, actor: trigger.actor },
         commit.changedVars > 0 ? 'release applied' : 'release applied (no mapped var changed)',
       );
     }
     if (commit.targetVersion <= claim.targetVersion) break;
+    // Later rounds apply releases other events announced: they are not this event's outcome.
+    trigger = { actor: trigger.actor };
+    claim = undefined;
   }
   return fetches === 0 ? { kind: 'coalesced' } : { kind: 'applied', version, changedVars, fetches };
 }

@@ -33,6 +33,7 @@ export async function reconcileLink(
   credentials: AccountCredentials,
   options: { linkId: string; reason: ReconcileReason; owner: string },
 ): Promise<ReconcileResult> {
+  const startedAt = ctx.now();
   const link = await findLink(ctx.db, options.linkId);
   if (!link) return { outcome: 'skipped', reason: 'no such link' };
   if (!link.enabled) {
@@ -86,6 +87,7 @@ export async function reconcileLink(
     return { outcome: 'checked', newestRelease: newest, applied, webhook: webhook.check };
   } catch (error) {
     const verdict = await judgeFailure(ctx, credentials, {
+      startedAt,
       linkId: link.id,
       accountId: link.accountId,
       error,

@@ -1,4 +1,4 @@
-import { webhookEvents, type WebhookEventOutcome } from '@hds/db';
+import { webhookEvents, type SyncMapping, type WebhookEventOutcome } from '@hds/db';
 import { knownReleaseStatus } from '@hds/heroku';
 import type { JobData } from '@hds/queue';
 import { and, eq, sql } from 'drizzle-orm';
@@ -23,6 +23,13 @@ interface RecordRow extends Record<string, unknown> {
   targeted: boolean;
   claimed: boolean | null;
   account_id: string | null;
+  claim: {
+    project_id: string;
+    account_id: string;
+    app_id: string;
+    target_version: number;
+    mappings: SyncMapping[];
+  } | null;
 }
 
 /**
@@ -69,7 +76,7 @@ async function recordAndClaim(ctx: SyncContext, job: ReleaseEventJob, owner: str
       from event
       where h.id = ${job.linkId} and h.enabled and h.app_id = ${job.appId}::uuid
         and h.applied_version < ${job.version} and event.outcome is null
-      returning h.lease_owner = ${owner} as claimed
+      returning h.lease_owner = ${owner} as claimed, h.project_id, h.account_id, h.app_id, h.target_version, h.mappings
     )
     select
       (select outcome from event) as existing_outcome,
@@ -78,7 +85,8 @@ async function recordAndClaim(ctx: SyncContext, job: ReleaseEventJob, owner: str
       (select reason from verdict) as verdict_reason,
       exists (select 1 from claim) as targeted,
       (select claimed from claim) as claimed,
-      (select account_id from link) as account_id
+      (select account_id from link) as account_id,
+      (select row_to_json(claim) from claim) as claim
   `);
   const row = rows[0];
   if (!row) throw new Error('recordAndClaim returned no row');
@@ -121,6 +129,7 @@ export async function processReleaseEvent(
   credentials: AccountCredentials,
   options: { job: ReleaseEventJob; owner: string },
 ): Promise<ReleaseEventResult> {
+  const startedAt = ctx.now();
   const { job, owner } = options;
   const status = knownReleaseStatus(job.status);
   switch (status) {
@@ -160,17 +169,29 @@ export async function processReleaseEvent(
   }
 
   try {
+    const claimed = row.claim && {
+      projectId: row.claim.project_id,
+      accountId: row.claim.account_id,
+      appId: row.claim.app_id,
+      targetVersion: row.claim.target_version,
+      mappings: row.claim.mappings,
+    };
     const result = await syncLink(ctx, credentials, {
       linkId: job.linkId,
       owner,
       trigger: { actor: 'webhook', eventId: job.eventId, receivedAt: job.receivedAt },
+      ...(claimed ? { claimed } : {}),
     });
-    const outcome: WebhookEventOutcome =
-      result.kind === 'coalesced' ? 'coalesced' : result.changedVars > 0 ? 'applied' : 'unchanged';
-    await recordOutcome(ctx, job, outcome);
-    return result.kind === 'applied' ? { outcome, version: result.version } : { outcome };
+    if (result.kind === 'coalesced') {
+      await recordOutcome(ctx, job, 'coalesced');
+      return { outcome: 'coalesced' };
+    }
+    // The commit recorded the event's outcome in its transaction.
+    const outcome: WebhookEventOutcome = result.changedVars > 0 ? 'applied' : 'unchanged';
+    return { outcome, version: result.version };
   } catch (error) {
     const verdict = await judgeFailure(ctx, credentials, {
+      startedAt,
       linkId: job.linkId,
       accountId: row.account_id ?? '',
       error,
