@@ -7,10 +7,12 @@
  * Not part of `npm test`. Environment (optional): BENCH_DURATION_S (10), BENCH_APPS (200), BENCH_ACCOUNTS (20),
  * BENCH_RATE (100), BENCH_IN_FLIGHT (24), BENCH_SCENARIOS (e.g. "0:1,50:3").
  */
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { Keyring, createLogger } from '@hds/core';
 import { SyncService } from '@hds/sync';
 import { createTestDatabase, createTestRedis, testEncryptionKeys, testServices, uniqueName } from '@hds/testkit';
+import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import { startServerProcess, stopServerProcess, type ServerProcess } from '../support/server-process.js';
 
@@ -26,6 +28,7 @@ const settings = {
   }),
 };
 const SIGNING_KEYS = ['bench-e2e-signing-key'];
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const TARGETS = { rotationsPerS: 500, p99Ms: 250, callsPerRelease: 1.0 };
 
 const agent = new Agent({ connections: 64, keepAliveTimeout: 10_000 });
@@ -42,6 +45,7 @@ async function simCall(simUrl: string, method: 'GET' | 'POST' | 'DELETE', path: 
 }
 
 interface PhaseResult {
+  cpuMsPerRotation: Record<string, number>;
   rotations: number;
   seconds: number;
   appliedReleases: number;
@@ -63,8 +67,8 @@ interface Stack {
 async function startStack(scenario: { latencyMs: number; workers: number }): Promise<Stack> {
   const database = await createTestDatabase({ poolSize: 10 });
   const redis = await createTestRedis();
-  const sim = await startServerProcess('heroku-sim', ['apps/heroku-sim/dist/main.js'], { LOG_LEVEL: 'warn' });
-  const ingress = await startServerProcess('ingress', ['apps/ingress/dist/main.js'], {
+  const sim = await startServerProcess('heroku-sim', [...nodeArgs, 'apps/heroku-sim/dist/main.js'], { LOG_LEVEL: 'warn' });
+  const ingress = await startServerProcess('ingress', [...nodeArgs, 'apps/ingress/dist/main.js'], {
     REDIS_URL: testServices.redisUrl,
     QUEUE_PREFIX: redis.prefix,
     WEBHOOK_SIGNING_KEYS: SIGNING_KEYS.join(','),
@@ -80,12 +84,11 @@ async function startStack(scenario: { latencyMs: number; workers: number }): Pro
     ENCRYPTION_KEYS: testEncryptionKeys.join(','),
     LOG_LEVEL: 'warn',
     RECONCILE_TICK_MS: '3600000',
-    // e.g. BENCH_WORKER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the workers
-    ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
   };
   const workers: ServerProcess[] = [];
   for (let i = 0; i < scenario.workers; i += 1) {
-    workers.push(await startServerProcess(`worker-${i + 1}`, ['apps/worker/dist/main.js'], workerEnv));
+    // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the servers
+    workers.push(await startServerProcess(`worker-${i + 1}`, [...nodeArgs, 'apps/worker/dist/main.js'], workerEnv));
   }
   const sync = new SyncService({
     db: database.client.db,
@@ -130,8 +133,9 @@ async function startStack(scenario: { latencyMs: number; workers: number }): Pro
 }
 
 /** Fires rotations round-robin over the apps: open loop at `rate`/s, or closed loop with `inFlight` at once. */
-async function drive(stack: Stack, mode: { rate: number } | { inFlight: number }): Promise<PhaseResult> {
+async function drive(stack: Stack, redis: Redis, mode: { rate: number } | { inFlight: number }): Promise<PhaseResult> {
   await simCall(stack.sim.url, 'DELETE', '/_sim/requests');
+  const cpuBefore = await cpuSnapshot(stack, redis);
   const sql = stack.database.client.sql;
   const [{ mark }] = (await sql`select coalesce(max(id), 0)::bigint::text as mark from audit_log`) as unknown as [{ mark: string }];
   const last = new Map<string, number>();
@@ -172,6 +176,10 @@ async function drive(stack: Stack, mode: { rate: number } | { inFlight: number }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpuAfter = await cpuSnapshot(stack, redis);
+  const cpuMsPerRotation = Object.fromEntries(
+    Object.keys(cpuAfter).map((k) => [k, ((cpuAfter[k]! - cpuBefore[k]!) * 1000) / Math.max(1, rotations)]),
+  );
   // Webhook-to-commit: from the ingress accepting the delivery that led to the commit to the commit's transaction.
   const [latency] = await sql<{ n: number; p50: number; p99: number }[]>`
     select count(*)::int as n,
@@ -183,6 +191,7 @@ async function drive(stack: Stack, mode: { rate: number } | { inFlight: number }
     select count(distinct (link_id, release_version))::int as n from audit_log where id > ${mark} and action = 'env_synced'`;
   const requests = (await simCall(stack.sim.url, 'GET', '/_sim/requests')) as { path: string }[];
   return {
+    cpuMsPerRotation,
     rotations,
     seconds,
     appliedReleases: applied?.n ?? 0,
@@ -193,6 +202,39 @@ async function drive(stack: Stack, mode: { rate: number } | { inFlight: number }
 }
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of every component, to report the CPU cost of a rotation (robust to a busy machine). */
+async function cpuSnapshot(stack: Stack, redis: Redis): Promise<Record<string, number>> {
+  const info = await redis.info('cpu');
+  const redisCpu = ['used_cpu_sys', 'used_cpu_user'].reduce((sum, key) => sum + Number(new RegExp(`${key}:([0-9.]+)`).exec(info)?.[1] ?? 0), 0);
+  return {
+    sim: cpuSeconds(stack.sim.child.pid),
+    ingress: cpuSeconds(stack.ingress.child.pid),
+    workers: stack.workers.reduce((sum, w) => sum + cpuSeconds(w.child.pid), 0),
+    redis: redisCpu,
+    postgres: await postgresCpu(stack),
+    driver: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+  };
+}
+
+/** CPU of the Postgres backends serving this benchmark's database. */
+async function postgresCpu(stack: Stack): Promise<number> {
+  const rows = await stack.database.client.sql<{ pid: number }[]>`
+    select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
+  return rows.reduce((sum, r) => sum + cpuSeconds(r.pid), 0);
+}
 
 async function main(): Promise<void> {
   const cpu = cpus();
@@ -214,6 +256,8 @@ async function main(): Promise<void> {
     ].join(' '),
   );
   const verdicts: string[] = [];
+  const cpuLines: string[] = [];
+  const redis = new Redis(testServices.redisUrl);
   for (const scenario of settings.scenarios) {
     const stack = await startStack(scenario);
     try {
@@ -221,7 +265,13 @@ async function main(): Promise<void> {
         { label: `saturated (${settings.inFlight} in flight)`, mode: { inFlight: settings.inFlight } },
         { label: `steady ${settings.rate}/s`, mode: { rate: settings.rate } },
       ] as const) {
-        const result = await drive(stack, phase.mode);
+        const result = await drive(stack, redis, phase.mode);
+        const cpu = result.cpuMsPerRotation;
+        const total = Object.values(cpu).reduce((a, b) => a + b, 0);
+        cpuLines.push(
+          `${scenario.latencyMs} ms, ${scenario.workers} worker(s), ${phase.label}: ${fmt(total, 2)} ms CPU per rotation = ` +
+            Object.entries(cpu).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', '),
+        );
         const perS = result.rotations / result.seconds;
         const calls = result.herokuCalls / Math.max(1, result.appliedReleases);
         console.log(
@@ -248,7 +298,9 @@ async function main(): Promise<void> {
       await stack.cleanup();
     }
   }
+  console.log(`\nCPU per rotation (user + system, all components):\n${cpuLines.join('\n')}`);
   console.log(`\n${verdicts.join('\n')}`);
+  redis.disconnect();
   await agent.close();
 }
 

@@ -61,7 +61,9 @@ describe('POST /webhooks/heroku/:linkId with real Heroku bodies', () => {
         data: { version: number; status: string; app: { id: string } };
       };
       expect(await countJobs(jobs)).toBe(before + 1);
-      const job = await jobs.getJob(releaseEventJobId({ eventId: original.id, linkId }));
+      const job = await jobs.getJob(
+        releaseEventJobId({ linkId, version: original.data.version, status: original.data.status }),
+      );
       expect(job?.name).toBe('release-event');
       expect(job?.data).toEqual({
         eventId: original.id,
@@ -84,33 +86,53 @@ describe('POST /webhooks/heroku/:linkId with real Heroku bodies', () => {
 
   it('makes one job of the same delivery sent 5 times, at once and one after another', async () => {
     const before = await countJobs(jobs);
-    const { body, eventId } = freshReleaseBody();
+    const { body, eventId, version } = freshReleaseBody();
     const linkId = randomUUID();
     const atOnce = await Promise.all([1, 2, 3].map(() => deliver(body, linkId)));
     const afterwards = [await deliver(body, linkId), await deliver(body, linkId)];
     expect([...atOnce, ...afterwards].map((a) => a.status)).toEqual([202, 202, 202, 202, 202]);
     expect(await countJobs(jobs)).toBe(before + 1);
-    expect((await jobs.getJob(releaseEventJobId({ eventId, linkId })))?.data.linkId).toBe(linkId);
+    expect((await jobs.getJob(releaseEventJobId({ linkId, version, status: 'succeeded' })))?.data.linkId).toBe(linkId);
+  });
+
+  it('makes one job of a release’s create and update, and another when its status changes', async () => {
+    const before = await countJobs(jobs);
+    const linkId = randomUUID();
+    const version = 90_001;
+    const body = (action: string, status: string) =>
+      herokuBody('api-release-update-2025.json', { eventId: randomUUID(), version, action, status });
+    expect((await deliver(body('create', 'pending'), linkId)).status).toBe(202);
+    expect((await deliver(body('update', 'succeeded'), linkId)).status).toBe(202);
+    expect((await deliver(body('update', 'succeeded'), linkId)).status).toBe(202);
+    expect(await countJobs(jobs)).toBe(before + 2);
+    expect((await jobs.getJob(releaseEventJobId({ linkId, version, status: 'pending' })))?.data.action).toBe('create');
+    expect((await jobs.getJob(releaseEventJobId({ linkId, version, status: 'succeeded' })))?.data.action).toBe(
+      'update',
+    );
   });
 
   it('makes one job per link when two links receive the same event (two projects syncing one app)', async () => {
     const before = await countJobs(jobs);
-    const { body, eventId } = freshReleaseBody();
+    const { body, eventId, version } = freshReleaseBody();
     const [first, second] = [randomUUID(), randomUUID()];
     expect((await deliver(body, first)).status).toBe(202);
     expect((await deliver(body, second)).status).toBe(202);
     expect((await deliver(body, second)).status).toBe(202);
     expect(await countJobs(jobs)).toBe(before + 2);
-    expect((await jobs.getJob(releaseEventJobId({ eventId, linkId: first })))?.data.linkId).toBe(first);
-    expect((await jobs.getJob(releaseEventJobId({ eventId, linkId: second })))?.data.linkId).toBe(second);
+    expect((await jobs.getJob(releaseEventJobId({ linkId: first, version, status: 'succeeded' })))?.data.linkId).toBe(
+      first,
+    );
+    expect((await jobs.getJob(releaseEventJobId({ linkId: second, version, status: 'succeeded' })))?.data.linkId).toBe(
+      second,
+    );
   });
 
   it('accepts a signature under an older key of WEBHOOK_SIGNING_KEYS', async () => {
-    const { body, eventId } = freshReleaseBody();
+    const { body, eventId, version } = freshReleaseBody();
     const linkId = randomUUID();
     const answer = await deliver(body, linkId, olderKey);
     expect(answer.status).toBe(202);
-    expect(await jobs.getJob(releaseEventJobId({ eventId, linkId }))).toBeDefined();
+    expect(await jobs.getJob(releaseEventJobId({ linkId, version, status: 'succeeded' }))).toBeDefined();
   });
 
   for (const name of ['api-addon-attachment-create.json', 'api-addon-attachment-destroy.json']) {
@@ -272,12 +294,13 @@ describe('refused deliveries get their status and make no job', () => {
 
   it('answers a release with the right signature but a version changed in transit 401 (no job for it)', async () => {
     // The byte-change case above, checked against the queue: neither version is stored.
-    const { body, eventId } = release();
+    const { body, version } = freshReleaseBody(7);
     const signature = signFor({ body, linkId, signingKey: currentKey });
     const changed = Buffer.from(body.toString('utf8').replace('"version":7', '"version":8'));
     const answer = await postWebhook({ baseUrl: ingress.url, linkId, body: changed, signature });
     expect(answer.status).toBe(401);
-    expect(await jobs.getJob(releaseEventJobId({ eventId, linkId }))).toBeUndefined();
+    expect(await jobs.getJob(releaseEventJobId({ linkId, version, status: 'succeeded' }))).toBeUndefined();
+    expect(await jobs.getJob(releaseEventJobId({ linkId, version: 8, status: 'succeeded' }))).toBeUndefined();
   });
 });
 
@@ -349,7 +372,7 @@ describe('operations', () => {
   });
 
   it('logs one structured line per webhook request, without bodies or signatures', async () => {
-    const { body, eventId } = freshReleaseBody();
+    const { body, eventId, version } = freshReleaseBody();
     const linkId = randomUUID();
     const signature = signFor({ body, linkId, signingKey: currentKey });
     const answer = await postWebhook({ baseUrl: ingress.url, linkId, body, signature });

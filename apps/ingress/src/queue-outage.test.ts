@@ -28,11 +28,18 @@ async function startIngress(prefix = uniqueName('outage'), waitForRedis = true):
   return ingress;
 }
 
-function deliverFresh(ingress: TestIngress): Promise<WebhookAnswer & { eventId: string; linkId: string }> {
-  const { body, eventId } = freshReleaseBody();
+function deliverFresh(
+  ingress: TestIngress,
+): Promise<WebhookAnswer & { eventId: string; linkId: string; version: number }> {
+  const { body, eventId, version } = freshReleaseBody();
   const linkId = randomUUID();
   const signature = signFor({ body, linkId, signingKey: testWebhookSigningKeys[0]! });
-  return postWebhook({ baseUrl: ingress.url, linkId, body, signature }).then((a) => ({ ...a, eventId, linkId }));
+  return postWebhook({ baseUrl: ingress.url, linkId, body, signature }).then((a) => ({
+    ...a,
+    eventId,
+    linkId,
+    version,
+  }));
 }
 
 /** Resolves once the ingress's Redis connection is ready (again). */
@@ -47,12 +54,15 @@ function expectUnavailable(answer: WebhookAnswer): void {
   expect(answer.ms).toBeLessThan(2000);
 }
 
-/** The job stored under `eventId`, read on a connection of the test's own. */
-async function storedJob(prefix: string, eventId: string, linkId: string) {
+/** The job stored for a delivery, read on a connection of the test's own. */
+async function storedJob(prefix: string, delivery: { linkId: string; version: number }) {
   const redis = new Redis(server.url, { maxRetriesPerRequest: null });
   const queue = eventsQueue(redis, prefix);
   try {
-    return { job: await queue.getJob(releaseEventJobId({ eventId, linkId })), count: await countJobs(queue) };
+    return {
+      job: await queue.getJob(releaseEventJobId({ ...delivery, status: 'succeeded' })),
+      count: await countJobs(queue),
+    };
   } finally {
     await queue.close();
     redis.disconnect();
@@ -78,8 +88,8 @@ describe('when Redis is unavailable', () => {
     const accepted = await deliverFresh(ingress);
     expect(accepted.status).toBe(202);
     // The server kept no data across the restart: exactly the new job is there, the refused one never was.
-    expect(await storedJob(prefix, accepted.eventId, accepted.linkId)).toMatchObject({
-      job: { id: releaseEventJobId(accepted) },
+    expect(await storedJob(prefix, accepted)).toMatchObject({
+      job: { id: releaseEventJobId({ ...accepted, status: 'succeeded' }) },
       count: 1,
     });
     expect((await fetch(`${ingress.url}/readyz`)).status).toBe(200);
@@ -107,8 +117,8 @@ describe('when Redis is unavailable', () => {
     await redisReady(ingress);
     const accepted = await deliverFresh(ingress);
     expect(accepted.status).toBe(202);
-    expect(await storedJob(prefix, accepted.eventId, accepted.linkId)).toMatchObject({
-      job: { id: releaseEventJobId(accepted) },
+    expect(await storedJob(prefix, accepted)).toMatchObject({
+      job: { id: releaseEventJobId({ ...accepted, status: 'succeeded' }) },
       count: 1,
     });
   });

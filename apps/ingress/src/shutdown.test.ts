@@ -50,7 +50,7 @@ describe('ingress process (src/main.ts)', () => {
     const listening = JSON.parse(await ingress.waitForLine(isLog('ingress listening'))) as { port: number };
     await ingress.waitForLine(isLog('redis ready'));
 
-    const { body, eventId } = freshReleaseBody();
+    const { body, eventId, version } = freshReleaseBody();
     const linkId = randomUUID();
     const signature = signFor({ body, linkId, signingKey: testWebhookSigningKeys[0]! });
     // `Expect: 100-continue` makes the server confirm it has the request before the body is sent: the delivery is
@@ -96,7 +96,10 @@ describe('ingress process (src/main.ts)', () => {
 
     const jobs = eventsQueue(testRedis.redis, testRedis.prefix);
     try {
-      expect((await jobs.getJob(releaseEventJobId({ eventId, linkId })))?.data).toMatchObject({ eventId, linkId });
+      expect((await jobs.getJob(releaseEventJobId({ linkId, version, status: 'succeeded' })))?.data).toMatchObject({
+        eventId,
+        linkId,
+      });
     } finally {
       await jobs.close();
     }

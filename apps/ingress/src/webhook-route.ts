@@ -166,9 +166,7 @@ export function webhookRoute(options: WebhookRouteOptions): {
     const started = performance.now();
     const enqueued: EnqueueOutcome = options.queueIsUp()
       ? await settleWithin(
-          batcher.run(() =>
-            options.producer.add('release-event', data, { jobId: releaseEventJobId({ eventId: event.id, linkId }) }),
-          ),
+          batcher.run(() => options.producer.add('release-event', data, { jobId: releaseEventJobId(data) })),
           options.enqueueTimeoutMs,
         )
       : { ok: false, reason: 'down' };

@@ -17,8 +17,9 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
  */
 export const jobCatalog = {
   /**
-   * A verified `api:release` delivery for a link. Job id = `releaseEventJobId` (the Heroku event id and the
-   * link), so redeliveries add nothing, while two links subscribed to one app each get their job.
+   * A verified `api:release` delivery for a link. Job id = `releaseEventJobId` (link, release version and status),
+   * so redeliveries and the `create`/`update` pair of one release add nothing, while two links of one app each
+   * get their job.
    */
   'release-event': {
     queue: queueNames.events,
@@ -70,11 +71,13 @@ export type JobsOf<Q extends QueueName> = {
 }[JobName];
 
 /**
- * The id of a `release-event` job. Heroku sends one event (one event id) to every webhook of the app, so two
- * projects syncing the same app receive the same event id: the id includes the link. BullMQ ids may not hold `:`.
+ * The id of a `release-event` job: the link, the release version and its status. Heroku sends `create` and
+ * `update` (and redeliveries) for one release; once a (version, status) is queued for a link, further deliveries
+ * of it add nothing, so the worker sees each release state once. The link is part of the id because Heroku sends
+ * one event to every webhook of an app, and two projects may sync one app. BullMQ ids may not hold `:`.
  */
-export function releaseEventJobId(options: { eventId: string; linkId: string }): string {
-  return `${options.eventId}.${options.linkId}`;
+export function releaseEventJobId(options: { linkId: string; version: number; status: string }): string {
+  return `${options.linkId}.v${options.version}.${options.status}`;
 }
 
 /** Parses job data read back from Redis; a job whose data does not match is a permanent failure. */

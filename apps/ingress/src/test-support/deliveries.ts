@@ -3,12 +3,16 @@ import { deriveWebhookSecret, SIGNATURE_HEADER, signWebhookBody } from '@hds/her
 import { sharedWebhookBody } from '@hds/testkit';
 
 /** A real Heroku body from ../shared/heroku/events, optionally re-identified as a new event. */
-export function herokuBody(name: string, changes: { eventId?: string; version?: number } = {}): Buffer {
+export function herokuBody(
+  name: string,
+  changes: { eventId?: string; version?: number; action?: string; status?: string } = {},
+): Buffer {
   const raw = sharedWebhookBody(name);
-  if (changes.eventId === undefined && changes.version === undefined) return raw;
+  if (Object.values(changes).every((v) => v === undefined)) return raw;
   const body = JSON.parse(raw.toString('utf8')) as {
     id: string;
-    data: { version?: number };
+    action: string;
+    data: { version?: number; status?: string };
     webhook_metadata?: { event?: { id: string } };
   };
   if (changes.eventId !== undefined) {
@@ -16,13 +20,29 @@ export function herokuBody(name: string, changes: { eventId?: string; version?: 
     if (body.webhook_metadata?.event) body.webhook_metadata.event.id = changes.eventId;
   }
   if (changes.version !== undefined) body.data.version = changes.version;
+  if (changes.action !== undefined) body.action = changes.action;
+  if (changes.status !== undefined) body.data.status = changes.status;
   return Buffer.from(JSON.stringify(body));
 }
 
-/** A fresh release event: the 2025 update body under a new event id. */
-export function freshReleaseBody(version = 7): { body: Buffer; eventId: string } {
+let nextVersion = 7;
+/**
+ * A new event: the 2025 `update` body with a fresh event id and, unless given, a release version no other fresh
+ * body had (deliveries of one release version and status are one job).
+ */
+export function freshReleaseBody(version = nextVersion++): {
+  body: Buffer;
+  eventId: string;
+  version: number;
+  status: 'succeeded';
+} {
   const eventId = randomUUID();
-  return { body: herokuBody('api-release-update-2025.json', { eventId, version }), eventId };
+  return {
+    body: herokuBody('api-release-update-2025.json', { eventId, version }),
+    eventId,
+    version,
+    status: 'succeeded',
+  };
 }
 
 /** The signature Heroku would send for `body` on `linkId`'s webhook, whose secret derives from `signingKey`. */
