@@ -32,7 +32,12 @@ const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const TARGETS = { rotationsPerS: 500, p99Ms: 250, callsPerRelease: 1.0 };
 
 const agent = new Agent({ connections: 64, keepAliveTimeout: 10_000 });
-async function simCall(simUrl: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+async function simCall(
+  simUrl: string,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
   const res = await request(`${simUrl}${path}`, {
     method,
     dispatcher: agent,
@@ -67,7 +72,9 @@ interface Stack {
 async function startStack(scenario: { latencyMs: number; workers: number }): Promise<Stack> {
   const database = await createTestDatabase({ poolSize: 10 });
   const redis = await createTestRedis();
-  const sim = await startServerProcess('heroku-sim', [...nodeArgs, 'apps/heroku-sim/dist/main.js'], { LOG_LEVEL: 'warn' });
+  const sim = await startServerProcess('heroku-sim', [...nodeArgs, 'apps/heroku-sim/dist/main.js'], {
+    LOG_LEVEL: 'warn',
+  });
   const ingress = await startServerProcess('ingress', [...nodeArgs, 'apps/ingress/dist/main.js'], {
     REDIS_URL: testServices.redisUrl,
     QUEUE_PREFIX: redis.prefix,
@@ -116,7 +123,8 @@ async function startStack(scenario: { latencyMs: number; workers: number }): Pro
     );
     apps.push(...created);
   }
-  if (scenario.latencyMs > 0) await simCall(sim.url, 'POST', '/_sim/faults', { api: { latencyMs: scenario.latencyMs } });
+  if (scenario.latencyMs > 0)
+    await simCall(sim.url, 'POST', '/_sim/faults', { api: { latencyMs: scenario.latencyMs } });
   return {
     sim,
     ingress,
@@ -137,13 +145,17 @@ async function drive(stack: Stack, redis: Redis, mode: { rate: number } | { inFl
   await simCall(stack.sim.url, 'DELETE', '/_sim/requests');
   const cpuBefore = await cpuSnapshot(stack, redis);
   const sql = stack.database.client.sql;
-  const [{ mark }] = (await sql`select coalesce(max(id), 0)::bigint::text as mark from audit_log`) as unknown as [{ mark: string }];
+  const [{ mark }] = (await sql`select coalesce(max(id), 0)::bigint::text as mark from audit_log`) as unknown as [
+    { mark: string },
+  ];
   const last = new Map<string, number>();
   let next = 0;
   let rotations = 0;
   const rotate = async () => {
     const app = stack.apps[next++ % stack.apps.length]!;
-    const { version } = (await simCall(stack.sim.url, 'POST', `/_sim/apps/${app.name}/rotate-credentials`)) as { version: number };
+    const { version } = (await simCall(stack.sim.url, 'POST', `/_sim/apps/${app.name}/rotate-credentials`)) as {
+      version: number;
+    };
     rotations += 1;
     if (version > (last.get(app.linkId) ?? 0)) last.set(app.linkId, version);
   };
@@ -218,7 +230,10 @@ function cpuSeconds(pid: number | undefined): number {
 /** CPU seconds of every component, to report the CPU cost of a rotation (robust to a busy machine). */
 async function cpuSnapshot(stack: Stack, redis: Redis): Promise<Record<string, number>> {
   const info = await redis.info('cpu');
-  const redisCpu = ['used_cpu_sys', 'used_cpu_user'].reduce((sum, key) => sum + Number(new RegExp(`${key}:([0-9.]+)`).exec(info)?.[1] ?? 0), 0);
+  const redisCpu = ['used_cpu_sys', 'used_cpu_user'].reduce(
+    (sum, key) => sum + Number(new RegExp(`${key}:([0-9.]+)`).exec(info)?.[1] ?? 0),
+    0,
+  );
   return {
     sim: cpuSeconds(stack.sim.child.pid),
     ingress: cpuSeconds(stack.ingress.child.pid),
@@ -242,7 +257,9 @@ async function main(): Promise<void> {
     `End-to-end benchmark: heroku-sim → ingress → BullMQ → worker(s) → Postgres, each its own process; ` +
       `${settings.apps} apps over ${settings.accounts} accounts; ${settings.durationS} s per phase`,
   );
-  console.log(`machine: ${cpu[0]?.model.trim() ?? '?'} (${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB), Node ${process.version}\n`);
+  console.log(
+    `machine: ${cpu[0]?.model.trim() ?? '?'} (${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB), Node ${process.version}\n`,
+  );
   console.log(
     [
       'latency'.padEnd(8),
@@ -270,7 +287,9 @@ async function main(): Promise<void> {
         const total = Object.values(cpu).reduce((a, b) => a + b, 0);
         cpuLines.push(
           `${scenario.latencyMs} ms, ${scenario.workers} worker(s), ${phase.label}: ${fmt(total, 2)} ms CPU per rotation = ` +
-            Object.entries(cpu).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', '),
+            Object.entries(cpu)
+              .map(([k, v]) => `${k} ${fmt(v, 2)}`)
+              .join(', '),
         );
         const perS = result.rotations / result.seconds;
         const calls = result.herokuCalls / Math.max(1, result.appliedReleases);
@@ -290,9 +309,13 @@ async function main(): Promise<void> {
           verdicts.push(`rotations/s at 0 ms, 1 worker: ${fmt(perS)} (target ≥ ${TARGETS.rotationsPerS})`);
         }
         if (scenario.latencyMs === 50 && 'rate' in phase.mode) {
-          verdicts.push(`p99 at ${settings.rate}/s, 50 ms, ${scenario.workers} worker(s): ${fmt(result.p99Ms)} ms (target ≤ ${TARGETS.p99Ms})`);
+          verdicts.push(
+            `p99 at ${settings.rate}/s, 50 ms, ${scenario.workers} worker(s): ${fmt(result.p99Ms)} ms (target ≤ ${TARGETS.p99Ms})`,
+          );
         }
-        verdicts.push(`calls per applied release, ${scenario.latencyMs} ms/${scenario.workers}w/${phase.label}: ${fmt(calls, 2)} (target ≤ ${TARGETS.callsPerRelease})`);
+        verdicts.push(
+          `calls per applied release, ${scenario.latencyMs} ms/${scenario.workers}w/${phase.label}: ${fmt(calls, 2)} (target ≤ ${TARGETS.callsPerRelease})`,
+        );
       }
     } finally {
       await stack.cleanup();

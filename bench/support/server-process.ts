@@ -16,7 +16,11 @@ export interface ServerProcess {
  * Starts a server process on a free port, its stdout (the log lines) going to a file as a log collector would take
  * them — not through a pipe into the load generator — and resolves once it answers `GET /healthz`.
  */
-export async function startServerProcess(name: string, args: string[], env: Record<string, string>): Promise<ServerProcess> {
+export async function startServerProcess(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<ServerProcess> {
   const port = await freePort();
   const logFile = join(tmpdir(), `hds-bench-${name}-${process.pid}.log`);
   const out = openSync(logFile, 'w');

@@ -30,6 +30,8 @@ describe('commitRelease', () => {
   it('writes the value encrypted, one redacted audit row, and the applied version', async () => {
     const { projectId, link } = await seedLink(service);
     const result = await commitRelease(service.ctx, {
+      projectId: link.projectId,
+      mappings: link.mappings,
       linkId: link.id,
       owner: 'o',
       version: 3,
@@ -62,6 +64,8 @@ describe('commitRelease', () => {
     const { projectId, link } = await seedLink(service);
     const commit = (version: number, password: string) =>
       commitRelease(service.ctx, {
+        projectId: link.projectId,
+        mappings: link.mappings,
         linkId: link.id,
         owner: 'o',
         version,
@@ -78,6 +82,8 @@ describe('commitRelease', () => {
   it('writes no audit row when the mapped value did not change', async () => {
     const { projectId, link } = await seedLink(service);
     await commitRelease(service.ctx, {
+      projectId: link.projectId,
+      mappings: link.mappings,
       linkId: link.id,
       owner: 'o',
       version: 1,
@@ -85,6 +91,8 @@ describe('commitRelease', () => {
       trigger: { actor: 'webhook' },
     });
     const second = await commitRelease(service.ctx, {
+      projectId: link.projectId,
+      mappings: link.mappings,
       linkId: link.id,
       owner: 'o',
       version: 2,
@@ -98,6 +106,8 @@ describe('commitRelease', () => {
   it('keeps the value and says so when a release lacks the config var', async () => {
     const { projectId, link } = await seedLink(service);
     await commitRelease(service.ctx, {
+      projectId: link.projectId,
+      mappings: link.mappings,
       linkId: link.id,
       owner: 'o',
       version: 1,
@@ -105,6 +115,8 @@ describe('commitRelease', () => {
       trigger: { actor: 'webhook' },
     });
     await commitRelease(service.ctx, {
+      projectId: link.projectId,
+      mappings: link.mappings,
       linkId: link.id,
       owner: 'o',
       version: 2,
@@ -126,6 +138,8 @@ describe('commitRelease', () => {
       });
       await new Promise((r) => setTimeout(r, 50)); // LISTEN takes effect once its connection is up
       await commitRelease(service.ctx, {
+        projectId: link.projectId,
+        mappings: link.mappings,
         linkId: link.id,
         owner: 'o',
         version: 1,
@@ -144,6 +158,8 @@ describe('commitRelease', () => {
     await Promise.all(
       versions.map((v) =>
         commitRelease(service.ctx, {
+          projectId: link.projectId,
+          mappings: link.mappings,
           linkId: link.id,
           owner: `o${v}`,
           version: v,

@@ -38,7 +38,9 @@ interface RecordRow extends Record<string, unknown> {
  * owed raises the link's target and tries to take its fetch lease.
  */
 async function recordAndClaim(ctx: SyncContext, job: ReleaseEventJob, owner: string): Promise<RecordRow> {
-  const rows = await ctx.db.execute<RecordRow>(sql`
+  const pg = ctx.db.$client;
+  // Raw postgres.js on the hot path: the statement is prepared once per connection and no query builder runs.
+  const rows = await pg<RecordRow[]>`
     with link as (
       select id, enabled, app_id, applied_version, account_id from heroku_links where id = ${job.linkId}
     ),
@@ -87,7 +89,7 @@ async function recordAndClaim(ctx: SyncContext, job: ReleaseEventJob, owner: str
       (select claimed from claim) as claimed,
       (select account_id from link) as account_id,
       (select row_to_json(claim) from claim) as claim
-  `);
+  `;
   const row = rows[0];
   if (!row) throw new Error('recordAndClaim returned no row');
   return row;

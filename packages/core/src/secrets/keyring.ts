@@ -42,6 +42,10 @@ export function parseKeySpecs(specs: readonly string[]): KeyringKey[] {
   return keys;
 }
 
+function fingerprintWith(key: Buffer, value: string): string {
+  return `hmac-sha256:${createHmac('sha256', key).update(value, 'utf8').digest('hex').slice(0, 24)}`;
+}
+
 /**
  * AES-256-GCM with key ids, for credentials at rest. A ciphertext reads
  * `v1:<kid>:<iv>:<ciphertext+tag>` (base64url), and is bound to `context` (additional authenticated data,
@@ -50,15 +54,17 @@ export function parseKeySpecs(specs: readonly string[]): KeyringKey[] {
 export class Keyring {
   private readonly byId: Map<string, Buffer>;
   private readonly primary: KeyringKey;
-  private readonly fingerprintKey: Buffer;
+  /** One fingerprint key per encryption key, derived so that it is never used to encrypt; the primary's first. */
+  private readonly fingerprintKeys: Buffer[];
 
   constructor(keys: readonly KeyringKey[]) {
     const first = keys[0];
     if (!first) throw new KeyringError('at least one key is required', 'bad_key_spec');
     this.primary = first;
     this.byId = new Map(keys.map((k) => [k.id, k.key]));
-    // A separate key for fingerprints, derived so that it is never used to encrypt.
-    this.fingerprintKey = createHmac('sha256', first.key).update('heroku-db-sync/fingerprint/v1').digest();
+    this.fingerprintKeys = keys.map((k) =>
+      createHmac('sha256', k.key).update('heroku-db-sync/fingerprint/v1').digest(),
+    );
   }
 
   static fromSpecs(specs: readonly string[]): Keyring {
@@ -114,6 +120,14 @@ export class Keyring {
    * without the key. Short enough to show, long enough not to collide by accident.
    */
   fingerprint(value: string): string {
-    return `hmac-sha256:${createHmac('sha256', this.fingerprintKey).update(value, 'utf8').digest('hex').slice(0, 24)}`;
+    return fingerprintWith(this.fingerprintKeys[0]!, value);
+  }
+
+  /**
+   * The value's fingerprint under every key (the primary's first): a stored fingerprint made before a key
+   * rotation still recognises an unchanged value.
+   */
+  fingerprintCandidates(value: string): string[] {
+    return this.fingerprintKeys.map((key) => fingerprintWith(key, value));
   }
 }
