@@ -301,9 +301,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const [adminMember] = await Promise.all([admin, ...workers]);
     adminUrl = urlOf(adminMember.port);
   } catch (err) {
-    const logs = [...members.values()].map((m) => `--- ${m.name}\n${m.log.tail(40).join('\n')}`).join('\n');
+    const logs = [...members.values()].map((m) => `\n--- ${m.name}\n${m.log.tail(40).join('\n')}`).join('');
     await closeAll().catch(() => {});
-    throw new Error(`the stack did not start: ${(err as Error).message}\n${logs}`, { cause: err });
+    throw new Error(`the stack did not start: ${(err as Error).message}${logs}`, { cause: err });
   }
 
   const ordered = () =>
