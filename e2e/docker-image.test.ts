@@ -72,14 +72,15 @@ describe('Dockerfile', () => {
         `${w} in the build stage`,
       ).toBe(true);
       // Each workspace's tsconfig chain is there too.
-      let config: string | undefined = `${w}/tsconfig.build.json`;
-      while (config) {
+      for (let config = `${w}/tsconfig.build.json`; ;) {
+        const path = config;
         expect(
-          buildTargets.some((t) => covers(t, config!)),
-          `${config} in the build stage`,
+          buildTargets.some((t) => covers(t, path)),
+          `${path} in the build stage`,
         ).toBe(true);
-        const extended = (JSON.parse(read(config)) as { extends?: string }).extends;
-        config = extended ? posix.normalize(posix.join(posix.dirname(config), extended)) : undefined;
+        const extended: string | undefined = (JSON.parse(read(path)) as { extends?: string }).extends;
+        if (!extended) break;
+        config = posix.normalize(posix.join(posix.dirname(path), extended));
       }
     }
   });

@@ -29,6 +29,8 @@ export interface StackOptions {
   workers?: number;
   /** Env for every worker, over the stack's: tunables such as `WORKER_LOCK_DURATION_MS`, `RECONCILE_TICK_MS`. */
   workerEnv?: Record<string, string>;
+  /** The OAuth client the sim accepts and the admin and workers use (default: a random one). */
+  oauthClient?: { id: string; secret: string };
   /** Env per app, over the stack's (and over `workerEnv`). */
   env?: Partial<Record<StackApp, Record<string, string>>>;
   /** `template` (default): a copy of the migrated test template; `migrate`: a new database, migrated. */
@@ -136,7 +138,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), `${namePrefix}-logs-`));
   const redisPrefix = uniqueName(namePrefix.replace(/[^a-z0-9]/gi, ''));
   const adminToken = `stack-admin-${randomBytes(12).toString('hex')}`;
-  const oauthClient = { id: `stack-client-${randomBytes(4).toString('hex')}`, secret: randomBytes(16).toString('hex') };
+  const oauthClient = options.oauthClient ?? {
+    id: `stack-client-${randomBytes(4).toString('hex')}`,
+    secret: randomBytes(16).toString('hex'),
+  };
   const members = new Map<string, Member>();
   let database: StackDatabase | undefined;
   let databaseUrl = '';
