@@ -90,6 +90,7 @@ describe('startStack', () => {
       expect(await databaseExists(database.name)).toBe(false);
       expect(await keysUnder(redisPrefix)).toBe(0);
       expect(existsSync(logDir)).toBe(false);
+      await expect(stack.close()).resolves.toBeUndefined(); // closing twice is harmless
     } finally {
       if (!closed) await stack.close();
     }

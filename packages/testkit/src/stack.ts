@@ -221,7 +221,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
   };
 
-  const closeAll = async (closeOptions: { keepLogs?: boolean; graceMs?: number } = {}) => {
+  let closing: Promise<void> | undefined;
+  /** Runs once; later calls get the first one's outcome. */
+  const closeAll = (closeOptions: { keepLogs?: boolean; graceMs?: number } = {}) =>
+    (closing ??= closeEverything(closeOptions));
+  const closeEverything = async (closeOptions: { keepLogs?: boolean; graceMs?: number }) => {
     const failures: unknown[] = [];
     const attempt = async (step: () => Promise<unknown>) => {
       try {
