@@ -6,11 +6,8 @@ import { existsSync } from 'node:fs';
 export const localDefaults = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/heroku_db_sync',
   REDIS_URL: 'redis://127.0.0.1:6379',
-  HEROKU_API_URL: 'http://127.0.0.1:5000',
-  HEROKU_OAUTH_URL: 'http://127.0.0.1:5000',
   HEROKU_OAUTH_CLIENT_ID: 'local-oauth-client',
   HEROKU_OAUTH_CLIENT_SECRET: 'local-oauth-client-secret',
-  PUBLIC_WEBHOOK_BASE_URL: 'http://127.0.0.1:3000',
   WEBHOOK_SIGNING_KEYS: 'local-dev-signing-key',
   ENCRYPTION_KEYS: 'local:bG9jYWwtZGV2LW9ubHktZW5jcnlwdGlvbi1rZXkhISE=',
   ADMIN_TOKEN: 'local-admin-token',
@@ -24,7 +21,16 @@ export const localDefaults = {
 
 export const localPorts = { ingress: 3000, admin: 3001, worker: 3002, 'heroku-sim': 5000 };
 
-/** The shell's environment over `.env` over the local defaults. */
+/** Each app's port: `INGRESS_PORT`, `ADMIN_PORT`, `WORKER_PORT`, `HEROKU_SIM_PORT`, or the default. */
+export function appPorts(env) {
+  const port = (app) => Number(env[`${app.toUpperCase().replace('-', '_')}_PORT`] ?? localPorts[app]);
+  return { ingress: port('ingress'), admin: port('admin'), worker: port('worker'), 'heroku-sim': port('heroku-sim') };
+}
+
+/**
+ * The shell's environment over `.env` over the local defaults. Heroku (the sim) and the webhook base URL follow
+ * the ports, so moving an app to another port keeps the apps wired together.
+ */
 export function localEnv() {
   const fromFile = {};
   if (existsSync('.env')) {
@@ -32,5 +38,14 @@ export function localEnv() {
     process.loadEnvFile('.env');
     for (const [key, value] of Object.entries(process.env)) if (before[key] === undefined) fromFile[key] = value;
   }
-  return { ...localDefaults, ...fromFile, ...process.env };
+  const given = { ...fromFile, ...process.env };
+  const ports = appPorts(given);
+  const wiring = {
+    HEROKU_API_URL: `http://127.0.0.1:${ports['heroku-sim']}`,
+    HEROKU_OAUTH_URL: `http://127.0.0.1:${ports['heroku-sim']}`,
+    PUBLIC_WEBHOOK_BASE_URL: `http://127.0.0.1:${ports.ingress}`,
+    // The console's address as start-all prints it: sign-in cookies only come back to the same host name.
+    ADMIN_PUBLIC_URL: `http://localhost:${ports.admin}`,
+  };
+  return { ...localDefaults, ...wiring, ...given };
 }

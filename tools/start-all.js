@@ -2,10 +2,11 @@
 // together with one prefixed log stream. Ctrl-C stops all four cleanly. `--dev` runs sources with reload.
 import concurrently from 'concurrently';
 import { ensureDatabase, runMigrations } from '@hds/db';
-import { localEnv, localPorts } from './local-env.js';
+import { appPorts, localEnv } from './local-env.js';
 
 const dev = process.argv.includes('--dev');
 const env = localEnv();
+const ports = appPorts(env);
 
 await ensureDatabase(env.DATABASE_URL);
 const { applied } = await runMigrations({ databaseUrl: env.DATABASE_URL });
@@ -18,7 +19,7 @@ const { result } = concurrently(
     command: dev
       ? `node --conditions=@hds/source --import tsx --watch apps/${app}/src/main.ts`
       : `node apps/${app}/dist/main.js`,
-    env: { ...env, PORT: env[`${app.toUpperCase().replace('-', '_')}_PORT`] ?? String(localPorts[app]) },
+    env: { ...env, PORT: String(ports[app]) },
   })),
   {
     prefix: '{name}',
@@ -30,8 +31,8 @@ const { result } = concurrently(
 );
 
 console.log(
-  `console: http://127.0.0.1:${localPorts.admin}/ (user admin, password ADMIN_TOKEN)  ` +
-    `webhooks: http://127.0.0.1:${localPorts.ingress}  heroku-sim: http://127.0.0.1:${localPorts['heroku-sim']}`,
+  `console: ${env.ADMIN_PUBLIC_URL}/ (user admin, password ADMIN_TOKEN)  ` +
+    `webhooks: http://127.0.0.1:${ports.ingress}  heroku-sim: http://127.0.0.1:${ports['heroku-sim']}`,
 );
 
 try {

@@ -4,7 +4,34 @@ export { createTestRedis, deleteKeysWithPrefix, type TestRedis } from './redis.j
 export { freePort, startRedisServer, type RedisServer } from './redis-server.js';
 export { waitFor } from './wait.js';
 export { repoRoot, sharedHerokuDir, sharedWebhookBodies, sharedWebhookBody } from './shared.js';
-export { runSourceEntrypoint, startSourceProcess, type ProcessResult, type RunningProcess } from './process.js';
+export {
+  runSourceEntrypoint,
+  startBuiltProcess,
+  startProcess,
+  startSourceProcess,
+  type OutputStream,
+  type ProcessResult,
+  type RunningProcess,
+  type StartProcessOptions,
+} from './process.js';
+export { startStack, stackApps, type Stack, type StackApp, type StackOptions, type StackProcess } from './stack.js';
+export { assertBuilt } from './stack-build.js';
+export { formatLogLine } from './stack-logs.js';
+export {
+  AdminClient,
+  SimClient,
+  UnexpectedAnswer,
+  type AdminAuditEntry,
+  type AdminEnvVar,
+  type AdminProject,
+  type AdminSyncStatus,
+  type HttpAnswer,
+  type SimAccount,
+  type SimApp,
+  type SimDelivery,
+  type SimRequest,
+  type SimWebhook,
+} from './stack-clients.js';
 export {
   herokuSchemaValidator,
   type HerokuLink,
