@@ -73,5 +73,5 @@ describe('three worker processes', () => {
     const busy = workers.filter((w) => w.lines.some((line) => line.includes('"release applied')));
     expect(busy.length).toBeGreaterThanOrEqual(2);
     await Promise.all(workers.map((w) => w.stop()));
-  });
+  }, 90_000);
 });

@@ -78,12 +78,20 @@ describe('/_sim/ controls over HTTP', () => {
       message: "Couldn't find that app.",
     });
 
+    const many = await sim('POST', '/rotate-credentials', { apps: ['two-dbs', 'two-dbs'] });
+    expect(many.body).toEqual([
+      { app: 'two-dbs', version: 4, databaseUrl: expect.any(String) },
+      { app: 'two-dbs', version: 5, databaseUrl: expect.any(String) },
+    ]);
+    expect((await sim('GET', '/apps/two-dbs/config-vars')).body.DATABASE_URL).toBe(many.body[1].databaseUrl);
+    expect((await sim('POST', '/rotate-credentials', { apps: [] })).status).toBe(422);
+
     const set = await sim('POST', '/apps/two-dbs/config-vars', {
       vars: { REDIS_URL: 'redis://x', DATABASE_URL: null },
     });
-    expect(set).toEqual({ status: 200, body: { version: 4 } });
-    const v4 = await h.api('/apps/two-dbs/releases/4', { token: 'seed-api-key-123' });
-    expect(v4.body).toMatchObject({
+    expect(set).toEqual({ status: 200, body: { version: 6 } });
+    const v6 = await h.api('/apps/two-dbs/releases/6', { token: 'seed-api-key-123' });
+    expect(v6.body).toMatchObject({
       description: 'Set REDIS_URL and remove DATABASE_URL config vars',
       user: { email: seed.email },
     });

@@ -31,6 +31,7 @@ const bodies = {
     })
     .strict(),
   rotate: z.object({ database: z.string().optional(), releasePhase: releasePhase.optional() }).strict(),
+  rotateMany: z.object({ apps: z.array(z.string().min(1)).min(1).max(1000) }).strict(),
   finish: z.object({ status: z.enum(['succeeded', 'failed', 'expired']) }).strict(),
   oauthClient: z
     .object({
@@ -91,6 +92,11 @@ export function createControlRouter(ctx: SimContext, controls: SimControls): Rou
   router.post('/apps/:app/rotate-credentials', (req, res) => {
     const body = defined(parseBody(bodies.rotate, req.body));
     res.json(controls.rotateCredentials({ app: param(req, 'app'), ...body }));
+  });
+  // Rotates several apps' credentials in one call (load generators: one request instead of one per app).
+  router.post('/rotate-credentials', (req, res) => {
+    const body = parseBody(bodies.rotateMany, req.body);
+    res.json(body.apps.map((app) => ({ app, ...controls.rotateCredentials({ app }) })));
   });
   router.post('/apps/:app/releases/:version/finish', (req, res) => {
     const body = parseBody(bodies.finish, req.body);
