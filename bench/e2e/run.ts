@@ -8,13 +8,13 @@
  * BENCH_RATE (100), BENCH_IN_FLIGHT (4 requests) × BENCH_BATCH (10 apps rotated per request) when saturating,
  * BENCH_SCENARIOS (e.g. "0:1,50:3"), BENCH_NODE_ARGS (node flags for the servers, e.g. --cpu-prof).
  */
-import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { Keyring, createLogger } from '@hds/core';
 import { SyncService } from '@hds/sync';
 import { createTestDatabase, createTestRedis, testEncryptionKeys, testServices, uniqueName } from '@hds/testkit';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
+import { cpuSeconds } from '../support/proc-stats.js';
 import { startServerProcess, stopServerProcess, type ServerProcess } from '../support/server-process.js';
 
 const settings = {
@@ -222,18 +222,6 @@ async function drive(stack: Stack, redis: Redis, mode: { rate: number } | { inFl
 }
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
-
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-/** CPU seconds (user + system) a process has used, from /proc. */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
 
 /** CPU seconds of every component, to report the CPU cost of a rotation (robust to a busy machine). */
 async function cpuSnapshot(stack: Stack, redis: Redis): Promise<Record<string, number>> {
