@@ -27,14 +27,14 @@ function parseSafely(input: unknown): ParsedWebhook {
   return parsed!;
 }
 
-/** Keys that are neither the schema's nor special to JS objects' prototypes. */
-const extraKey = fc
-  .string({ minLength: 1, maxLength: 20, unit: 'grapheme' })
-  .filter(
-    (k) =>
-      !['id', 'action', 'resource', 'data', 'actor', 'webhook_metadata', 'version', 'status', 'app'].includes(k) &&
-      !['__proto__', 'constructor', 'prototype'].includes(k),
-  );
+/** Every key the schemas read (at any level), and keys special to JS objects' prototypes. */
+const reservedKeys = new Set([
+  ...['id', 'action', 'resource', 'data', 'actor', 'webhook_metadata', 'email', 'name'],
+  ...['version', 'status', 'current', 'description', 'app', 'attempt', 'delivery', 'event', 'webhook', 'include'],
+  ...['__proto__', 'constructor', 'prototype'],
+]);
+/** Keys Heroku might add: anything else. */
+const extraKey = fc.string({ minLength: 1, maxLength: 20, unit: 'grapheme' }).filter((k) => !reservedKeys.has(k));
 const extraFields = fc.dictionary(extraKey, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 });
 
 /** A value that is not a UUID string. */
