@@ -59,10 +59,7 @@ function areas(): { api: RouteSpec[]; basic: RouteSpec[] } {
       reconcileRearmed: noop,
     }),
   );
-  const board = routesOf(
-    createBullBoardRouter(admin.producer.all()) as unknown as { router: unknown },
-    '/admin/queues',
-  );
+  const board = routesOf(createBullBoardRouter(admin.producer.all()), '/admin/queues');
   return {
     api: [...api, { method: 'GET', path: '/api/no-such-route' }],
     basic: [...console, ...oauth, ...board, { method: 'GET', path: '/no-such-page' }],

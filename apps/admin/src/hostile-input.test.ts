@@ -353,6 +353,12 @@ function buildApiCorpus(): void {
   );
 }
 
+/** A console page through the test browser (its cookies), as a `RawAnswer`. */
+async function browserGet(browser: ConsoleClient, path: string): Promise<RawAnswer> {
+  const page = await browser.get(path);
+  return { status: page.status, headers: Object.fromEntries(page.headers), text: page.text };
+}
+
 /** A console "browser" with a session, a page's CSRF token and its cookie, plus raw form posts. */
 async function consoleSession() {
   const browser = new ConsoleClient(admin.url);
@@ -541,7 +547,7 @@ async function buildConsoleCorpus(): Promise<void> {
   add('console pages', [
     ...hostileIds.map(({ name, value }) => ({
       name: `/projects/${name}`,
-      send: () => mine.browser.get(`/projects/${encodeURIComponent(value)}`),
+      send: () => browserGet(mine.browser, `/projects/${encodeURIComponent(value)}`),
       status: [404],
     })),
     ...hostilePathSegments.map((segment) => ({
@@ -557,35 +563,38 @@ async function buildConsoleCorpus(): Promise<void> {
     })),
     {
       name: 'a project page with a hostile account query',
-      send: () => mine.browser.get(`/projects/${plain}?account=${encodeURIComponent("' OR 1=1 --")}&account=x`),
+      send: () => browserGet(mine.browser, `/projects/${plain}?account=${encodeURIComponent("' OR 1=1 --")}&account=x`),
       status: [200],
     },
   ]);
   add('sign in with Heroku', [
     ...hostileIds.map(({ name, value }) => ({
       name: `start for project ${name}`,
-      send: () => mine.browser.get(`/auth/heroku/start?project=${encodeURIComponent(value)}`),
+      send: () => browserGet(mine.browser, `/auth/heroku/start?project=${encodeURIComponent(value)}`),
       status: [400, 404],
     })),
     {
       name: 'start for two projects',
-      send: () => mine.browser.get(`/auth/heroku/start?project=${plain}&project=${synced}`),
+      send: () => browserGet(mine.browser, `/auth/heroku/start?project=${plain}&project=${synced}`),
       status: [400],
     },
     ...sqlLookingValues.map((value) => ({
       name: `callback with state ${value}`,
       send: () =>
-        mine.browser.get(`/auth/heroku/callback?state=${encodeURIComponent(value)}&code=${encodeURIComponent(value)}`),
+        browserGet(
+          mine.browser,
+          `/auth/heroku/callback?state=${encodeURIComponent(value)}&code=${encodeURIComponent(value)}`,
+        ),
       status: [400],
     })),
     {
       name: 'callback with a huge code',
-      send: () => mine.browser.get(`/auth/heroku/callback?state=x&code=${'c'.repeat(5000)}`),
+      send: () => browserGet(mine.browser, `/auth/heroku/callback?state=x&code=${'c'.repeat(5000)}`),
       status: [400],
     },
     {
       name: 'callback with two states',
-      send: () => mine.browser.get('/auth/heroku/callback?state=a&state=b&code=c'),
+      send: () => browserGet(mine.browser, '/auth/heroku/callback?state=a&state=b&code=c'),
       status: [400],
     },
   ]);

@@ -154,7 +154,7 @@ describe('parseWebhookBody under arbitrary input', () => {
         notObject,
         (body, which, value) => {
           const json = body.json() as { data: Json };
-          if (which === 'data') json.data = value as Json;
+          if (which === 'data') json.data = value as unknown as Json;
           else json.data.app = value;
           expect(parseSafely(JSON.parse(JSON.stringify(json))).kind).toBe('invalid');
         },
