@@ -38,3 +38,15 @@ export {
   type HerokuSchemaValidator,
   type SchemaCheck,
 } from './heroku-schema.js';
+export {
+  deepArrays,
+  deepObjects,
+  hostileIds,
+  hostilePathSegments,
+  jsonOfEveryType,
+  SAMPLE_UUID,
+  sqlLookingValues,
+  type HostileValue,
+} from './hostile-corpus.js';
+export { sendHttp, sendRawBytes, type RawAnswer } from './raw-http.js';
+export { dumpRedisKeys, dumpTables, type ExcludedColumn, type RedisEntry } from './state-snapshot.js';

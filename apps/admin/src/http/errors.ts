@@ -56,6 +56,11 @@ function bodyParserError(err: unknown): ApiError | undefined {
   return undefined;
 }
 
+/** Express's router refuses a path parameter it cannot percent-decode (`/api/projects/%ZZ`): a `URIError` with 400. */
+function undecodablePath(err: unknown): boolean {
+  return err instanceof URIError && (err as { status?: unknown }).status === 400;
+}
+
 /** Postgres refused a write that raced another one (a unique constraint). The client may simply retry. */
 function uniqueViolation(err: unknown): boolean {
   for (let cause = err, depth = 0; cause && depth < 4; cause = (cause as { cause?: unknown }).cause, depth += 1) {
@@ -91,6 +96,7 @@ export function toApiError(err: unknown): ApiError {
   }
   const parser = bodyParserError(err);
   if (parser) return parser;
+  if (undecodablePath(err)) return new ApiError(400, 'invalid_input', 'the request path is not valid percent-encoding');
   if (uniqueViolation(err))
     return new ApiError(409, 'conflict', 'the resource was changed by a concurrent request; try again');
   return new ApiError(500, 'internal', 'internal error');

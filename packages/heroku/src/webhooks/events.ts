@@ -31,8 +31,13 @@ export const releaseEventSchema = webhookEnvelopeSchema.extend({
   data: z.looseObject({
     id: z.uuid().optional(),
     version: z.number().int().positive().max(2_147_483_647),
-    // Releases made before Heroku had release phases carry no status; they were all live.
-    status: z.string().max(32).default('succeeded'),
+    // Releases made before Heroku had release phases carry no status; they were all live. Statuses Heroku may add
+    // later pass (the worker records and drops them), as long as they are lowercase words: the status is part of
+    // the job id, where anything else (a `:` above all, which BullMQ refuses in ids) has no business.
+    status: z
+      .string()
+      .regex(/^[a-z][a-z_-]{0,31}$/, 'must be a lowercase word')
+      .default('succeeded'),
     current: z.boolean().nullish(),
     description: z.string().nullish(),
     app: idName,

@@ -19,7 +19,11 @@ export function signWebhookBody(secret: string, body: Buffer | string): string {
   return createHmac('sha256', secret).update(body).digest('base64');
 }
 
-const BASE64_SHA256 = /^[A-Za-z0-9+/]{43}=$/;
+/**
+ * 32 bytes in canonical base64: the 43rd character carries 4 bits of the MAC and 2 padding bits, which must be
+ * zero. Decoders ignore those bits, so without this check 4 different header strings verify as one signature.
+ */
+const BASE64_SHA256 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 
 /**
  * Verifies a delivery's signature over the raw body bytes against each candidate secret, in constant time.
