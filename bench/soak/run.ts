@@ -14,6 +14,7 @@
  * SOAK_WORKERS (1), SOAK_DUPLICATE_RATE (share of deliveries Heroku sends twice, 0.02), SOAK_SAMPLE_S (60), SOAK_SEED.
  */
 import { cpus, totalmem } from 'node:os';
+import { createRandom } from '@hds/heroku-sim';
 import { queueNames } from '@hds/queue';
 import {
   AdminClient,
@@ -47,18 +48,6 @@ interface Link {
   projectId: string;
   linkId: string;
   app: string;
-}
-
-/** mulberry32: a small seeded PRNG, so a run's choice of apps can be repeated. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function pool<T>(items: T[], concurrency: number, each: (item: T) => Promise<void>): Promise<void> {
@@ -175,7 +164,7 @@ async function main(): Promise<void> {
 
     // The load: an open loop at `rate`/s, each rotation of an app picked at random (so some apps are rotated again
     // while their previous rotation is still in flight).
-    const random = prng(settings.seed);
+    const random = createRandom(settings.seed);
     const lastVersion = new Map<string, number>();
     let rotations = 0;
     let rotateErrors = 0;

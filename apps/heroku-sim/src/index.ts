@@ -18,3 +18,4 @@ export type { Faults, FaultsInput } from './faults/faults.js';
 export type { RecordedRequest, RequestFilter } from './api/request-log.js';
 export type { ReleasePhase } from './state/releases.js';
 export type { Clock } from './support/clock.js';
+export { createRandom, type Random } from './support/prng.js';
