@@ -38,3 +38,4 @@ export {
   type HerokuSchemaValidator,
   type SchemaCheck,
 } from './heroku-schema.js';
+export { postgresBinDir, startPostgresServer, type PostgresServer, type ShutdownMode } from './postgres-server.js';
