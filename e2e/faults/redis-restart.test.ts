@@ -169,16 +169,20 @@ describe('Redis restarted under load', () => {
     );
     const sql = postgres(s.database.url, { max: 1, onnotice: () => {} });
     try {
+      const unsettled = async () => {
+        const left: string[] = [];
+        for (const l of linked) {
+          const versions = [...(acknowledged.get(l.app.name) ?? [])];
+          const rows = await sql<{ release_version: number }[]>`
+            select release_version from webhook_events
+            where link_id = ${l.linkId} and release_version in ${sql(versions)} and outcome is not null`;
+          const settled = new Set(rows.map((r) => r.release_version));
+          left.push(...versions.filter((v) => !settled.has(v)).map((v) => `${l.app.name} v${v}`));
+        }
+        return left;
+      };
+      await eventually('the worker to settle every acknowledged release', async () => (await unsettled()).length === 0);
       for (const l of linked) {
-        const versions = [...(acknowledged.get(l.app.name) ?? [])];
-        const rows = await sql<{ release_version: number }[]>`
-          select release_version from webhook_events
-          where link_id = ${l.linkId} and release_version in ${sql(versions)} and outcome is not null`;
-        const settled = new Set(rows.map((r) => r.release_version));
-        expect(
-          versions.filter((v) => !settled.has(v)),
-          `unsettled releases of ${l.app.name}`,
-        ).toEqual([]);
         expect(await s.admin.syncStatus(l.projectId)).toMatchObject({
           state: 'active',
           lastReleaseVersion: newest.get(l.app.name)!.version,
