@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,10 +113,25 @@ export async function startPostgresServer(
     await pgCtl('-w', '-m', stopOptions.mode ?? 'fast', 'stop');
   };
 
+  // pg_ctl daemonizes the server: should the test process end without `close()` (a crash), stop it anyway.
+  const stopOnExit = () => {
+    if (running) {
+      const [file, args] = wrap([join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop']);
+      try {
+        execFileSync(file, args, { stdio: 'ignore' });
+      } catch {
+        // Nothing more can be done while the process exits.
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', stopOnExit);
+
   try {
     await exec([join(bin, 'initdb'), '-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync']);
     await start();
   } catch (err) {
+    process.off('exit', stopOnExit);
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
@@ -138,6 +153,7 @@ export async function startPostgresServer(
       try {
         await stop({ mode: 'immediate' });
       } finally {
+        process.off('exit', stopOnExit);
         rmSync(dir, { recursive: true, force: true });
       }
     },
