@@ -27,6 +27,11 @@ export function createDb(options: CreateDbOptions): DbClient {
     idle_timeout: 30,
     connect_timeout: 10,
     onnotice: () => {},
+    // No catalog query of postgres.js's own on each new connection: it drops that query's promise, so a server
+    // ending the connection during it (a restart, a failover) crashes the process with an unhandled rejection
+    // (porsager/postgres#1192, #1223). The query only teaches the driver array types, and no query here sends or
+    // reads a Postgres array (jsonb arrays are not).
+    fetch_types: false,
     connection: { application_name: options.applicationName ?? 'heroku-db-sync' },
   });
   const db = drizzle({ client: sql, schema });

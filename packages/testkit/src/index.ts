@@ -50,3 +50,4 @@ export {
 } from './hostile-corpus.js';
 export { sendHttp, sendRawBytes, type RawAnswer } from './raw-http.js';
 export { dumpRedisKeys, dumpTables, type ExcludedColumn, type RedisEntry } from './state-snapshot.js';
+export { postgresBinDir, startPostgresServer, type PostgresServer, type ShutdownMode } from './postgres-server.js';
