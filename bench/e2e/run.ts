@@ -190,7 +190,7 @@ async function drive(stack: Stack, redis: Redis, mode: { rate: number } | { inFl
   const linkIds = [...last.keys()];
   for (;;) {
     const rows = await sql<{ id: string; applied_version: number }[]>`
-      select id, applied_version from heroku_links where id = any(${linkIds})`;
+      select id, applied_version from heroku_links where id::text = any(string_to_array(${linkIds.join(',')}, ','))`;
     if (rows.every((r) => r.applied_version >= (last.get(r.id) ?? 0))) break;
     if (performance.now() - until > 120_000) throw new Error('not drained within 120 s');
     await new Promise((resolve) => setTimeout(resolve, 20));

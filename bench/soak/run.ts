@@ -221,7 +221,7 @@ async function main(): Promise<void> {
     let behind = links.length;
     while (performance.now() - drainStarted < 120_000) {
       const rows = await sql<{ id: string; applied_version: number }[]>`
-        select id, applied_version from heroku_links where id = any(${links.map((l) => l.linkId)})`;
+        select id, applied_version from heroku_links where id::text = any(string_to_array(${links.map((l) => l.linkId).join(',')}, ','))`;
       const applied = new Map(rows.map((r) => [r.id, r.applied_version]));
       behind = links.filter((l) => (applied.get(l.linkId) ?? 0) < (lastVersion.get(l.app) ?? 0)).length;
       if (behind === 0) break;

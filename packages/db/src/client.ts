@@ -30,7 +30,8 @@ export function createDb(options: CreateDbOptions): DbClient {
     // No catalog query of postgres.js's own on each new connection: it drops that query's promise, so a server
     // ending the connection during it (a restart, a failover) crashes the process with an unhandled rejection
     // (porsager/postgres#1192, #1223). The query only teaches the driver array types, and no query here sends or
-    // reads a Postgres array (jsonb arrays are not).
+    // reads a Postgres array (jsonb arrays are not). So a JS array is not a valid parameter: send a list as text,
+    // e.g. `id::text = any(string_to_array(${ids.join(',')}, ','))`.
     fetch_types: false,
     connection: { application_name: options.applicationName ?? 'heroku-db-sync' },
   });

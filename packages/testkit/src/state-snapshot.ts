@@ -71,8 +71,10 @@ export async function dumpTables(
     const excluded = (options.exclude ?? [])
       .filter((e) => e.table === table && (e.schema ?? 'public') === schema)
       .map((e) => e.column);
+    // The names go as one text: the service's clients do not send Postgres arrays (see @hds/db createDb).
     const rows = await sql<{ row: unknown }[]>`
-      select to_jsonb(t) - ${excluded}::text[] as row from ${sql(schema)}.${sql(table)} t
+      select to_jsonb(t) - string_to_array(${excluded.join(',')}, ',') as row
+      from ${sql(schema)}.${sql(table)} t
       order by to_jsonb(t)::text`;
     dump[`${schema}.${table}`] = rows.map((r) => r.row);
   }
