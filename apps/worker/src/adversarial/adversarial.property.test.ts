@@ -12,19 +12,23 @@
  *   account (the job waits for the account's budget without spending an attempt); API latency;
  * - releasing held deliveries, and settling (letting everything in flight finish) so that some rotations land
  *   one by one and others in bursts that coalesce;
- * - at most one crash: one or both worker runtimes are closed with force while a release job is active
- *   (`Pipeline.crashWorker`: BullMQ sees a dead worker, the job is taken over as stalled after the 400 ms lock)
- *   and as many new runtimes start. The crashed runtime's processors are not stopped (nothing can stop a
- *   promise): like a frozen process that wakes up, they may still fetch and commit after the takeover. That is
- *   the zombie write the version guard has to make harmless.
+ * - at most one crash: one or both worker runtimes crash while a release job of a given app is active
+ *   (`Pipeline.crashWorker`: closed with force and cut from Redis, so BullMQ takes the job over as stalled after
+ *   the 400 ms lock) and as many new runtimes start. Nothing can stop the crashed runtime's running promises, so
+ *   they are frozen instead: each runtime has its own SyncService whose Heroku answers are held from the crash
+ *   until a `thaw` step or the end of the schedule (`freezable-sync.ts`), like a process that hung and wakes up
+ *   later. Its late commit of a release fetched long ago is what the version guard must make harmless;
+ * - a webhook deleted behind the service's back (later releases are not delivered; the reconciler re-creates it).
  * Faults use `next` selectors only, never `rate`: a schedule means the same whatever ran before it, so a
  * shrunk counterexample replays alone (`adversarial.regressions.test.ts` keeps them).
  *
- * After the schedule: faults cleared, held deliveries sent, the sim settled, the events queue drained and every
- * processor (crashed ones too) finished; then a `reconcile-link` job per link, through the queue as the
- * scheduler's tick enqueues it. Then the property (`check-property.ts`): per project, the env var is the app's
- * current DATABASE_URL, the link is active at the app's newest release, and the `env_synced` audit rows are one
- * per real change, in strictly increasing version order, chained value to value, ending at the newest release.
+ * After the schedule: faults cleared, held deliveries sent, the sim settled, the events queue drained, then the
+ * frozen workers thawed (their late commits land last, where they would do the most harm) and every processor
+ * finished; then a `reconcile-link` job per link, through the queue as the scheduler's tick enqueues it. Then the
+ * property (`check-property.ts`, which explains which releases may be skipped): per project, the env var is the
+ * app's current DATABASE_URL, the link is active at the app's newest release with its one webhook, and the
+ * `env_synced` audit rows are one per real change, in strictly increasing version order, chained value to value,
+ * ending at the newest release.
  *
  * Determinism: the seed is fixed (FC_SEED overrides it); on failure fast-check prints the seed, the path and the
  * shrunk schedule; FC_SEED=<seed> FC_PATH=<path> replays exactly that case. Timing inside the pipeline is not

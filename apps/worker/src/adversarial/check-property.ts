@@ -23,7 +23,7 @@ const VAR = 'HASURA_GRAPHQL_DATABASE_URL';
  * The property, once deliveries and the reconciler have run, for each app:
  *
  * 1. The project's env var (decrypted) is the app's current DATABASE_URL in the sim, and the link is `active`
- *    with `lastReleaseVersion` = the app's newest release.
+ *    with `lastReleaseVersion` = the app's newest release and the app's one webhook (re-created if deleted).
  * 2. The project's `env_synced` audit rows are the enable's (the baseline release, written by the admin) and then
  *    exactly the commits that changed the value, in version order. A credential rotation always makes a new URL,
  *    so every release has its own value and every commit of a release changes the value. Which releases get a
@@ -74,6 +74,10 @@ async function checkApp(pipeline: Pipeline, app: AppUnderTest): Promise<string[]
   if (status.state !== 'active') say(`the link is ${status.state} (last error: ${status.lastError ?? 'none'})`);
   if (status.lastReleaseVersion !== newest.version) {
     say(`lastReleaseVersion is ${status.lastReleaseVersion}, the newest release is v${newest.version}`);
+  }
+  const webhooks = pipeline.sim.webhooks({ app: app.appName });
+  if (webhooks.length !== 1 || webhooks[0]!.id !== status.webhookId) {
+    say(`the app has ${webhooks.length} webhook(s), and the link knows ${status.webhookId ?? 'none'}`);
   }
 
   const trail = rows.map((r) => `v${r.releaseVersion} by ${r.actor}`).join(', ') || 'none';

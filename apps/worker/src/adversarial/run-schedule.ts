@@ -7,7 +7,7 @@ import type { Rig } from './rig.js';
 import { describeSchedule, type FaultPlan, type Schedule, type Step } from './schedule.js';
 
 /** How long a crash step waits for a release job to become active before it crashes the workers anyway. */
-const CRASH_WAIT_MS = 300;
+const CRASH_WAIT_MS = 150;
 const SETTLE_TIMEOUT_MS = 30_000;
 
 interface World {
@@ -112,6 +112,13 @@ async function play(rig: Rig, world: World, step: Step): Promise<void> {
     case 'thaw':
       rig.thaw();
       return;
+    case 'delete-webhook': {
+      const { appName } = world.apps[step.app]!;
+      for (const webhook of pipeline.sim.webhooks({ app: appName })) {
+        pipeline.sim.deleteWebhook({ app: appName, webhookId: webhook.id });
+      }
+      return;
+    }
     default:
       return assertNever(step);
   }

@@ -34,7 +34,9 @@ export type Step =
    */
   | { kind: 'crash'; workers: 1 | 2; app: number }
   /** The crashed runtimes' processors wake up and go on with what they were doing. */
-  | { kind: 'thaw' };
+  | { kind: 'thaw' }
+  /** Someone deletes app `app`'s webhook on the dashboard: its later releases are not delivered at all. */
+  | { kind: 'delete-webhook'; app: number };
 
 /** Which deliveries a fault hits: the next `next` of them, of app `app` or of any app. */
 export interface DeliverySelector {
@@ -103,6 +105,7 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'release-held' as const }) },
   { weight: 2, arbitrary: fc.constant({ kind: 'settle' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'thaw' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete-webhook' as const), app: appIndex }) },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -156,6 +159,9 @@ export function normalizeSchedule(input: Schedule): Schedule {
         if (crashes >= LIMITS.maxCrashes) continue;
         crashes += 1;
         steps.push({ ...step, app: step.app % apps });
+        break;
+      case 'delete-webhook':
+        steps.push({ kind: 'delete-webhook', app: step.app % apps });
         break;
       case 'release-held':
       case 'settle':
