@@ -62,7 +62,9 @@ describe('adversarial delivery', () => {
     `every project ends at its app's current URL with one audit row per real change, in version order (${NUM_RUNS} schedules)`,
     async () => {
       await fc.assert(
-        fc.asyncProperty(scheduleArb, (schedule) => runSchedule(rig, schedule)),
+        fc.asyncProperty(scheduleArb, async (schedule) => {
+          await runSchedule(rig, schedule);
+        }),
         {
           numRuns: NUM_RUNS,
           seed: SEED,

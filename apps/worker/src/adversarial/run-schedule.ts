@@ -10,9 +10,16 @@ import { describeSchedule, type FaultPlan, type Schedule, type Step } from './sc
 const CRASH_WAIT_MS = 150;
 const SETTLE_TIMEOUT_MS = 30_000;
 
-interface World {
-  apps: AppUnderTest[];
+/** What a schedule ran on and what happened, for tests that check the adversity really took place. */
+export interface ScheduleReport {
+  apps: { id: string; name: string; linkId: string }[];
   simAccountIds: string[];
+  /** Per crash step: whether a release job of its app was active when the workers crashed. */
+  crashes: { app: number; jobActive: boolean }[];
+}
+
+interface World extends ScheduleReport {
+  tested: AppUnderTest[];
   /** The faults in force. */
   faults: FaultPlan;
 }
@@ -22,14 +29,15 @@ interface World {
  * (and the schedule) when it does not hold. Fresh accounts, apps and projects each time; faults are cleared,
  * held deliveries sent and the queue drained at the end whatever happened, so the next schedule starts clean.
  */
-export async function runSchedule(rig: Rig, schedule: Schedule): Promise<void> {
+export async function runSchedule(rig: Rig, schedule: Schedule): Promise<ScheduleReport> {
   let failure: Error | undefined;
+  let world: World | undefined;
   try {
-    const world = await setUp(rig, schedule);
+    world = await setUp(rig, schedule);
     for (const step of schedule.steps) await play(rig, world, step);
     await quiesce(rig);
     const violations = await reconcileAll(rig, world);
-    violations.push(...(await checkProperty(rig.pipeline, world.apps)));
+    violations.push(...(await checkProperty(rig.pipeline, world.tested)));
     if (violations.length > 0) {
       failure = new Error(
         `the property does not hold:\n${violations.map((v) => `- ${v}`).join('\n')}\nschedule: ${describeSchedule(schedule)}`,
@@ -44,6 +52,8 @@ export async function runSchedule(rig: Rig, schedule: Schedule): Promise<void> {
     failure ??= asError(err);
   }
   if (failure !== undefined) throw failure;
+  if (world === undefined) throw new Error('the schedule did not start');
+  return { apps: world.apps, simAccountIds: world.simAccountIds, crashes: world.crashes };
 }
 
 /**
@@ -60,8 +70,8 @@ async function setUp(rig: Rig, schedule: Schedule): Promise<World> {
       return { simId: sim.id, id: account.id };
     }),
   );
-  const apps = await Promise.all(
-    Array.from({ length: schedule.apps }, async (_, i): Promise<AppUnderTest> => {
+  const tested = await Promise.all(
+    Array.from({ length: schedule.apps }, async (_, i): Promise<AppUnderTest & { appId: string }> => {
       const account = accounts[i % accounts.length]!;
       const app = pipeline.sim.createApp({ name: `adv-${tag}-${i}`, accountId: account.simId });
       const project = await pipeline.sync.createProject({
@@ -73,20 +83,27 @@ async function setUp(rig: Rig, schedule: Schedule): Promise<World> {
         projectId: project.id,
         linkId: project.sync.linkId,
         appName: app.name,
+        appId: app.id,
         // A new app has one release; enabling applies it.
         baseline: { version: 1, url: app.databaseUrl },
         rotations: [],
       };
     }),
   );
-  return { apps, simAccountIds: accounts.map((a) => a.simId), faults: {} };
+  return {
+    tested,
+    apps: tested.map((t) => ({ id: t.appId, name: t.appName, linkId: t.linkId })),
+    simAccountIds: accounts.map((a) => a.simId),
+    crashes: [],
+    faults: {},
+  };
 }
 
 async function play(rig: Rig, world: World, step: Step): Promise<void> {
   const { pipeline } = rig;
   switch (step.kind) {
     case 'rotate': {
-      const app = world.apps[step.app]!;
+      const app = world.tested[step.app]!;
       const rotation = pipeline.sim.rotateCredentials({
         app: app.appName,
         ...(step.phaseMs === undefined ? {} : { releasePhase: { status: 'succeeded', afterMs: step.phaseMs } }),
@@ -102,18 +119,17 @@ async function play(rig: Rig, world: World, step: Step): Promise<void> {
       pipeline.sim.releaseHeldDeliveries();
       return;
     case 'settle':
-      await pipeline.sim.settled();
-      await pipeline.eventsDrained(SETTLE_TIMEOUT_MS);
+      await settled(rig);
       return;
     case 'crash':
-      await releaseJobActive(rig, world.apps[step.app]!.linkId);
+      world.crashes.push({ app: step.app, jobActive: await releaseJobActive(rig, world.tested[step.app]!.linkId) });
       await rig.crash(step.workers);
       return;
     case 'thaw':
       rig.thaw();
       return;
     case 'delete-webhook': {
-      const { appName } = world.apps[step.app]!;
+      const { appName } = world.tested[step.app]!;
       for (const webhook of pipeline.sim.webhooks({ app: appName })) {
         pipeline.sim.deleteWebhook({ app: appName, webhookId: webhook.id });
       }
@@ -130,19 +146,20 @@ async function play(rig: Rig, world: World, step: Step): Promise<void> {
  * from the start, so it polls, for at most CRASH_WAIT_MS: when none becomes active by then (the app's deliveries
  * of the moment dropped or held, or none left), the workers crash idle, which is a case worth playing too.
  */
-async function releaseJobActive(rig: Rig, linkId: string): Promise<void> {
+async function releaseJobActive(rig: Rig, linkId: string): Promise<boolean> {
   const queue = rig.pipeline.queue.producer.queue(queueNames.events);
   const deadline = Date.now() + CRASH_WAIT_MS;
   while (Date.now() < deadline) {
     const active = await queue.getActive();
-    if (active.some((job) => job.id?.startsWith(linkId))) return;
+    if (active.some((job) => job.id?.startsWith(linkId))) return true;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+  return false;
 }
 
 /** The plan as heroku-sim faults: app indices become app names, account indices sim account ids. */
 export function simFaults(plan: FaultPlan, world: World): FaultsInput {
-  const appName = (app: number | undefined) => (app === undefined ? {} : { app: world.apps[app]!.appName });
+  const appName = (app: number | undefined) => (app === undefined ? {} : { app: world.tested[app]!.appName });
   const deliveries: NonNullable<FaultsInput['deliveries']> = {};
   if (plan.drop) deliveries.drop = { next: plan.drop.next, ...appName(plan.drop.app) };
   if (plan.duplicate) deliveries.duplicate = { next: plan.duplicate.next, ...appName(plan.duplicate.app) };
@@ -166,17 +183,25 @@ export function simFaults(plan: FaultPlan, world: World): FaultsInput {
 }
 
 /**
- * Deliveries and jobs have all run: no more faults, held deliveries sent, every delivery done, the events queue
- * empty; then crashed workers still frozen wake up (last of all, when their late commits are the most harmful),
- * and every processor has finished.
+ * Deliveries and jobs have all run. First with the faults in force (the steps are played in an instant; the
+ * deliveries, jobs and Heroku calls they cause happen afterwards, and the last fault set applies to them: every
+ * fault has a finite `next`, so this ends), then without: faults cleared and held deliveries sent. Then crashed
+ * workers still frozen wake up (last of all, where their late commits would do the most harm), and every
+ * processor has finished.
  */
 async function quiesce(rig: Rig): Promise<void> {
   const { pipeline } = rig;
+  await settled(rig);
   pipeline.sim.clearFaults();
-  await pipeline.sim.settled();
-  await pipeline.eventsDrained(SETTLE_TIMEOUT_MS);
+  await settled(rig);
   rig.thaw();
   await rig.inFlight.idle();
+}
+
+/** Every delivery under way is done (held ones do not count) and the events queue is empty. */
+async function settled(rig: Rig): Promise<void> {
+  await rig.pipeline.sim.settled();
+  await rig.pipeline.eventsDrained(SETTLE_TIMEOUT_MS);
 }
 
 /**
@@ -188,7 +213,7 @@ async function reconcileAll(rig: Rig, world: World): Promise<string[]> {
   const producer = pipeline.queue.producer;
   const queue = producer.queue(queueNames.reconcile);
   const jobIds = await Promise.all(
-    world.apps.map(async ({ linkId }) => {
+    world.tested.map(async ({ linkId }) => {
       const id = await producer.add('reconcile-link', { linkId, reason: 'manual' }, { jobId: `adversarial-${linkId}` });
       if (id === undefined) throw new Error('the reconcile job got no id');
       return id;
@@ -206,7 +231,7 @@ async function reconcileAll(rig: Rig, world: World): Promise<string[]> {
     const job = await queue.getJob(id);
     const outcome = (job?.returnvalue as { outcome?: string } | undefined)?.outcome;
     if (state === 'failed' || outcome !== 'checked') {
-      const app = world.apps[i]!.appName;
+      const app = world.tested[i]!.appName;
       violations.push(
         `${app}: the reconcile ended ${state} with ${JSON.stringify(job?.returnvalue ?? job?.failedReason)}`,
       );

@@ -21,7 +21,11 @@ export type Step =
    * (a last update event): only that one may be applied.
    */
   | { kind: 'rotate'; app: number; phaseMs?: number }
-  /** Replaces every fault in force (as heroku-sim's `setFaults` does; its `next` counters start again). */
+  /**
+   * Replaces every fault in force (as heroku-sim's `setFaults` does; its `next` counters start again). Steps are
+   * played in an instant: delivery faults are drawn when a release is made, but API faults hit the Heroku calls
+   * made while they are in force, so a fault set replaced before a `settle` may see no call at all.
+   */
   | { kind: 'faults'; faults: FaultPlan }
   /** Sends the deliveries the reorder fault holds, newest first. */
   | { kind: 'release-held' }
