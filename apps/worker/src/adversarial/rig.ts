@@ -13,7 +13,7 @@ export const RIG_SETTINGS = {
   workers: 2,
   lockDurationMs: 400,
   stalledIntervalMs: 200,
-  sync: { rateLimitBackoffMs: 150, leaseMs: 100 },
+  sync: { rateLimitBackoffMs: 150, leaseMs: 50 },
 } as const;
 
 interface Worker {
