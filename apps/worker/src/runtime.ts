@@ -22,8 +22,12 @@ export interface WorkerRuntimeOptions {
 
 export interface WorkerRuntime {
   producer: JobProducer;
-  /** Stops taking jobs, lets active ones finish, closes connections. */
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs, lets active ones finish, closes connections. With `force`, does not wait for active jobs
+   * and never reports them to Redis (their locks lapse and another worker takes them over as stalled): what a
+   * crash looks like to BullMQ.
+   */
+  close(options?: { force?: boolean }): Promise<void>;
 }
 
 const RECONCILE_SCHEDULER_ID = 'reconcile-tick';
@@ -96,8 +100,8 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
 
   return {
     producer,
-    close: async () => {
-      await Promise.all(workers.map((w) => w.close()));
+    close: async (closeOptions = {}) => {
+      await Promise.all(workers.map((w) => w.close(closeOptions.force ?? false)));
       await producer.close();
     },
   };

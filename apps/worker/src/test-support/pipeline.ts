@@ -50,6 +50,7 @@ export interface LinkedProject {
 export class Pipeline {
   readonly workers: WorkerRuntime[] = [];
   private readonly workerConnections: Redis[] = [];
+  private readonly connectionOf = new Map<WorkerRuntime, Redis>();
   private readonly processes = new Set<RunningProcess>();
 
   private constructor(
@@ -106,12 +107,15 @@ export class Pipeline {
     return pipeline;
   }
 
-  /** Starts one more in-process worker runtime (its own Redis connection) on the pipeline's queues. */
-  async startWorker(): Promise<WorkerRuntime> {
+  /**
+   * Starts one more in-process worker runtime (its own Redis connection) on the pipeline's queues. `sync` replaces
+   * the pipeline's SyncService for this runtime (e.g. a wrapper that observes the calls its jobs make).
+   */
+  async startWorker(options: { sync?: SyncService } = {}): Promise<WorkerRuntime> {
     const connection = createRedis(testServices.redisUrl, { role: 'worker', name: 'hds-worker-test' });
     this.workerConnections.push(connection);
     const runtime = await startWorkerRuntime({
-      sync: this.sync,
+      sync: options.sync ?? this.sync,
       redis: connection,
       prefix: this.redis.prefix,
       logger: this.logger,
@@ -122,7 +126,28 @@ export class Pipeline {
       ...(this.options.stalledIntervalMs === undefined ? {} : { stalledIntervalMs: this.options.stalledIntervalMs }),
     });
     this.workers.push(runtime);
+    this.connectionOf.set(runtime, connection);
     return runtime;
+  }
+
+  /**
+   * Crashes an in-process worker runtime, as far as BullMQ can tell: closed with force (its active jobs are
+   * neither completed nor failed, their locks are no longer renewed) and its Redis connection cut, so another
+   * worker takes its jobs over as stalled once the lock duration has passed. The processors it was running go
+   * on (a process that froze or lost Redis, not one that died): whatever they still write to Postgres is what
+   * the version guard has to make harmless.
+   */
+  async crashWorker(runtime: WorkerRuntime): Promise<void> {
+    const index = this.workers.indexOf(runtime);
+    if (index < 0) throw new Error('not a running worker runtime of this pipeline');
+    this.workers.splice(index, 1);
+    await runtime.close({ force: true });
+    const connection = this.connectionOf.get(runtime);
+    this.connectionOf.delete(runtime);
+    if (connection) {
+      connection.disconnect();
+      this.workerConnections.splice(this.workerConnections.indexOf(connection), 1);
+    }
   }
 
   /**
