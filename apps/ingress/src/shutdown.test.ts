@@ -1,11 +1,11 @@
 import { releaseEventJobId } from '@hds/queue';
 import { randomUUID } from 'node:crypto';
 import { Agent, request, type IncomingMessage } from 'node:http';
-import { connect } from 'node:net';
 import { SIGNATURE_HEADER } from '@hds/heroku';
 import {
   createTestRedis,
   startSourceProcess,
+  tcpProbe,
   testServices,
   testWebhookSigningKeys,
   type RunningProcess,
@@ -25,17 +25,6 @@ afterAll(async () => {
   await ingress?.stop('SIGKILL');
   await testRedis?.cleanup();
 });
-
-function tcpProbe(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-  });
-}
 
 describe('ingress process (src/main.ts)', () => {
   it('on SIGTERM stops accepting, finishes the delivery in flight, closes Redis and exits 0', async () => {

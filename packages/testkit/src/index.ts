@@ -51,3 +51,4 @@ export {
 export { sendHttp, sendRawBytes, type RawAnswer } from './raw-http.js';
 export { dumpRedisKeys, dumpTables, type ExcludedColumn, type RedisEntry } from './state-snapshot.js';
 export { postgresBinDir, startPostgresServer, type PostgresServer, type ShutdownMode } from './postgres-server.js';
+export { tcpProbe } from './tcp-probe.js';

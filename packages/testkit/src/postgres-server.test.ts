@@ -1,5 +1,5 @@
-import { connect } from 'node:net';
 import postgres from 'postgres';
+import { tcpProbe } from './tcp-probe.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgresServer, type PostgresServer } from './postgres-server.js';
 
@@ -10,18 +10,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-/** Resolves with the error code of a TCP connection attempt, or 'connected'. */
-function tcpProbe(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-  });
-}
 
 describe('startPostgresServer', () => {
   it('runs a private cluster on a free port, as the superuser postgres with trust auth', async () => {

@@ -1,5 +1,5 @@
-import { connect } from 'node:net';
 import { Redis } from 'ioredis';
+import { tcpProbe } from './tcp-probe.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from './redis-server.js';
 
@@ -17,18 +17,6 @@ async function ping(url: string): Promise<string> {
   } finally {
     redis.disconnect();
   }
-}
-
-/** Resolves with the error code of a TCP connection attempt, or 'connected'. */
-function tcpProbe(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-  });
 }
 
 describe('startRedisServer', () => {
