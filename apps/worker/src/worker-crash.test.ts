@@ -18,13 +18,20 @@ describe('a worker killed with SIGKILL in the middle of a job', () => {
     const before = await pipeline.audit(link.projectId);
     const urlBefore = await pipeline.envValue(link.projectId);
 
-    // Heroku answers slowly, so the job is caught mid-fetch.
-    pipeline.sim.setFaults({ api: { latencyMs: 1500 } });
+    // Heroku does not answer before the kill, so the job is caught between its first statement and its commit.
+    // (The sim logs a request when it answers, so the signal that the job is under way is the worker's own first
+    // statement: the event recorded for this link and version.)
+    pipeline.sim.setFaults({ api: { latencyMs: 60_000 } });
     const rotation = pipeline.sim.rotateCredentials({ app: link.app.name });
-    const fetchPath = `/apps/${link.app.id}/releases/${rotation.version}/config-vars`;
-    await waitFor(() => pipeline.sim.requests({ path: fetchPath }).length > 0 || undefined, {
-      what: 'the worker to start fetching the release config',
-    });
+    const sql = pipeline.database.client.sql;
+    await waitFor(
+      async () =>
+        (
+          await sql`select 1 from webhook_events
+            where link_id = ${link.linkId} and release_version = ${rotation.version} and processed_at is null`
+        ).length > 0,
+      { what: 'the worker to start the release job' },
+    );
     const killed = await first.stop('SIGKILL');
     expect(killed.signal).toBe('SIGKILL');
     pipeline.sim.clearFaults();
