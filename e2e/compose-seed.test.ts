@@ -2,7 +2,7 @@
 // API key and by "Sign in with Heroku" through the browser URL, as a person following the README would.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '@hds/testkit';
+import { BrowserSession, repoRoot } from '@hds/testkit';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { useStack } from './support/use-stack.js';
@@ -24,29 +24,6 @@ const stack = useStack({
     'heroku-sim': { SIM_SEED_EMAIL: seed.email, SIM_SEED_API_KEY: seed.apiKey, SIM_SEED_APPS: sim.SIM_SEED_APPS! },
   },
 });
-
-/** A browser: keeps cookies, follows nothing by itself. */
-function browser(basicAuth: string) {
-  const cookies = new Map<string, string>();
-  return async (url: string, init: { method?: string; form?: Record<string, string> } = {}) => {
-    const res = await fetch(url, {
-      method: init.method ?? 'GET',
-      redirect: 'manual',
-      headers: {
-        authorization: basicAuth,
-        cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; '),
-        ...(init.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-      },
-      ...(init.form ? { body: new URLSearchParams(init.form).toString() } : {}),
-    });
-    for (const header of res.headers.getSetCookie()) {
-      const [pair = ''] = header.split(';');
-      const at = pair.indexOf('=');
-      cookies.set(pair.slice(0, at), pair.slice(at + 1));
-    }
-    return { status: res.status, location: res.headers.get('location'), text: await res.text() };
-  };
-}
 
 const unescape = (value: string) =>
   value
@@ -79,27 +56,27 @@ describe('the docker-compose seed', () => {
 
   it('adds the seeded account by "Sign in with Heroku" through the browser URL', async () => {
     const s = stack();
-    const visit = browser(`Basic ${Buffer.from(`admin:${s.adminToken}`).toString('base64')}`);
+    const browser = new BrowserSession(s.adminUrl, `Basic ${Buffer.from(`admin:${s.adminToken}`).toString('base64')}`);
 
-    const start = await visit(`${s.adminUrl}/auth/heroku/start`);
+    const start = await browser.get('/auth/heroku/start');
     expect(start.status).toBe(302);
-    const authorize = new URL(start.location!);
+    const authorize = new URL(start.headers.get('location')!);
     expect(`${authorize.origin}${authorize.pathname}`).toBe(`${s.simUrl}/oauth/authorize`);
     expect(authorize.searchParams.get('client_id')).toBe(sim.SIM_OAUTH_CLIENT_ID);
     expect(authorize.searchParams.get('redirect_uri')).toBe(`${s.adminUrl}/auth/heroku/callback`);
 
-    const page = await visit(authorize.href);
+    const page = await browser.get(authorize.href);
     expect(page.status).toBe(200);
     const { action, fields } = allowFormFor(page.text, seed.email);
-    const approved = await visit(action, { method: 'POST', form: fields });
+    const approved = await browser.post(action, fields);
     expect(approved.status).toBe(302);
-    const callback = new URL(approved.location!);
+    const callback = new URL(approved.headers.get('location')!);
     expect(`${callback.origin}${callback.pathname}`).toBe(`${s.adminUrl}/auth/heroku/callback`);
     expect(callback.searchParams.get('code')).toBeTruthy();
 
-    const done = await visit(callback.href);
+    const done = await browser.get(callback.href);
     expect(done.status, done.text).toBe(303);
-    expect(done.location).toBe('/');
+    expect(done.headers.get('location')).toBe('/');
     const accounts = await s.admin.listAccounts();
     const signedIn = accounts.find((a) => a.email === seed.email);
     expect(signedIn).toBeDefined();

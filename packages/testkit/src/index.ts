@@ -52,3 +52,4 @@ export { sendHttp, sendRawBytes, type RawAnswer } from './raw-http.js';
 export { dumpRedisKeys, dumpTables, type ExcludedColumn, type RedisEntry } from './state-snapshot.js';
 export { postgresBinDir, startPostgresServer, type PostgresServer, type ShutdownMode } from './postgres-server.js';
 export { tcpProbe } from './tcp-probe.js';
+export { BrowserSession, decideOnHeroku, type BrowserAnswer } from './browser-session.js';

@@ -2,7 +2,7 @@ import { Keyring } from '@hds/core';
 import { herokuAccounts, herokuLinks } from '@hds/db';
 import { createHerokuSim, type HerokuSim, type SimAccount, type SimServer } from '@hds/heroku-sim';
 import { queueNames } from '@hds/queue';
-import { testEncryptionKeys } from '@hds/testkit';
+import { decideOnHeroku, testEncryptionKeys } from '@hds/testkit';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsoleClient } from '../test-support/browser-client.js';
@@ -39,23 +39,9 @@ async function start(browser: ConsoleClient, projectId?: string): Promise<URL> {
 
 /** What the person does on Heroku's page: allow (as `account`) or deny. Returns the callback URL. */
 async function decide(authorize: URL, decision: 'allow' | 'deny', account: SimAccount = person): Promise<string> {
-  const form = new URLSearchParams({
-    client_id: authorize.searchParams.get('client_id')!,
-    response_type: 'code',
-    scope: authorize.searchParams.get('scope')!,
-    state: authorize.searchParams.get('state')!,
-    redirect_uri: authorize.searchParams.get('redirect_uri')!,
-    decision,
-    account_id: account.id,
-  });
-  const res = await fetch(`${simServer.url}/oauth/authorize`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: form.toString(),
-    redirect: 'manual',
-  });
-  expect(res.status).toBe(302);
-  return res.headers.get('location')!;
+  const answer = await decideOnHeroku(authorize, decision, account.id);
+  expect(answer.status).toBe(302);
+  return answer.location!;
 }
 
 describe('sign in with Heroku', () => {
