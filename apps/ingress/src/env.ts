@@ -1,5 +1,6 @@
 import { envFields, loadEnv } from '@hds/core';
 import { z } from 'zod';
+import { defaultRequestTimeoutMs } from './server.js';
 
 export const IngressEnv = z.object({
   REDIS_URL: envFields.redisUrl,
@@ -8,6 +9,8 @@ export const IngressEnv = z.object({
   LOG_LEVEL: envFields.logLevel,
   LOG_FORMAT: envFields.logFormat,
   QUEUE_PREFIX: envFields.queuePrefix,
+  /** A request (headers and body) must arrive within this long; see ingressTimeouts. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(defaultRequestTimeoutMs),
 });
 export type IngressEnv = z.infer<typeof IngressEnv>;
 

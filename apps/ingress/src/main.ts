@@ -1,7 +1,8 @@
-import { createLogger, createMetricsRegistry, listen, onShutdown } from '@hds/core';
+import { createLogger, createMetricsRegistry, onShutdown } from '@hds/core';
 import { createIngressApp } from './app.js';
 import { loadIngressEnv } from './env.js';
 import { connectQueue } from './queue.js';
+import { serveIngress } from './server.js';
 
 const env = loadIngressEnv();
 const logger = createLogger({ app: 'ingress', level: env.LOG_LEVEL, format: env.LOG_FORMAT });
@@ -16,7 +17,7 @@ const app = createIngressApp({
   readinessChecks: { redis: queue.ping },
 });
 
-const server = await listen(app, { port: env.PORT });
+const server = await serveIngress({ app, port: env.PORT, requestTimeoutMs: env.REQUEST_TIMEOUT_MS });
 logger.info({ port: server.port }, 'ingress listening');
 // Stop accepting and let in-flight deliveries finish (each waits at most the enqueue timeout), then close Redis.
 onShutdown({

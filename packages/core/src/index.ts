@@ -8,5 +8,5 @@ export {
   type OpsRoutesOptions,
   type ReadinessCheck,
 } from './http/ops-routes.js';
-export { listen, type RunningServer } from './http/serve.js';
+export { listen, type RequestTimeouts, type RunningServer } from './http/serve.js';
 export { onShutdown, type Closer } from './shutdown.js';
