@@ -1,11 +1,12 @@
-import { createLogger, createMetricsRegistry, onShutdown } from '@hds/core';
+import { createLogger, createMetricsRegistry, onShutdown, secretWarnings } from '@hds/core';
 import { createIngressApp } from './app.js';
-import { loadIngressEnv } from './env.js';
+import { ingressSecrets, loadIngressEnv } from './env.js';
 import { connectQueue } from './queue.js';
 import { serveIngress } from './server.js';
 
 const env = loadIngressEnv();
 const logger = createLogger({ app: 'ingress', level: env.LOG_LEVEL, format: env.LOG_FORMAT });
+for (const warning of secretWarnings({ env, fields: ingressSecrets })) logger.warn(warning);
 const queue = connectQueue({ redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, logger });
 
 const app = createIngressApp({

@@ -5,37 +5,27 @@ import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { parseEnv } from '@hds/core';
 import { SIGNATURE_HEADER } from '@hds/heroku';
-import { createTestRedis, sendRawBytes, testServices, type TestRedis } from '@hds/testkit';
+import { sendRawBytes, testSecret } from '@hds/testkit';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IngressEnv } from './env.js';
 import { ingressTimeouts } from './server.js';
 import { freshReleaseBody, signFor } from './test-support/deliveries.js';
-import { countJobs, eventsQueue, startTestIngress, type TestIngress } from './test-support/ingress-harness.js';
+import { countJobs, startIngressWithJobs, type TestIngress } from './test-support/ingress-harness.js';
 
 /** Short enough for a test, in the same proportions as production's (see ingressTimeouts). */
 const REQUEST_TIMEOUT_MS = 1000;
 const timeouts = ingressTimeouts({ requestTimeoutMs: REQUEST_TIMEOUT_MS });
 
-let testRedis: TestRedis;
+let harness: Awaited<ReturnType<typeof startIngressWithJobs>> | undefined;
 let ingress: TestIngress;
 let jobs: Queue;
 
 beforeAll(async () => {
-  testRedis = await createTestRedis();
-  ingress = await startTestIngress({
-    redisUrl: testServices.redisUrl,
-    prefix: testRedis.prefix,
-    requestTimeoutMs: REQUEST_TIMEOUT_MS,
-  });
-  jobs = eventsQueue(testRedis.redis, testRedis.prefix);
+  harness = await startIngressWithJobs({ requestTimeoutMs: REQUEST_TIMEOUT_MS });
+  ({ ingress, jobs } = harness);
 });
-
-afterAll(async () => {
-  await ingress?.close();
-  await jobs?.close();
-  await testRedis?.cleanup();
-});
+afterAll(() => harness?.close());
 
 const KiB = 1024;
 const wellFormedSignature = `${'A'.repeat(42)}A=`;
@@ -205,7 +195,7 @@ describe('slow requests', () => {
 
 describe('the timeouts the ingress runs with', () => {
   it('default to a 10 s request timeout, a 5 s headers timeout, checked every second', () => {
-    const env = parseEnv(IngressEnv, { REDIS_URL: 'redis://127.0.0.1:6379', WEBHOOK_SIGNING_KEYS: 'k' });
+    const env = parseEnv(IngressEnv, { REDIS_URL: 'redis://127.0.0.1:6379', WEBHOOK_SIGNING_KEYS: testSecret('k') });
     expect(env).toMatchObject({ ok: true, env: { REQUEST_TIMEOUT_MS: 10_000 } });
     expect(ingressTimeouts({ requestTimeoutMs: 10_000 })).toEqual({
       requestMs: 10_000,
