@@ -2,28 +2,15 @@
 // (append-only: whatever reaches it stays) and the masked API answers hold is an allow-list of the value: scheme,
 // host, port and database name (#17, defect 9).
 import { auditLog, projectEnvVars } from '@hds/db';
-import { createHerokuSim, type HerokuSim, type SimAccount, type SimServer } from '@hds/heroku-sim';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAdmin, type AdminHarness } from '../test-support/harness.js';
+import { startAdminWithSim, type AdminWithSim } from '../test-support/with-sim.js';
 
-let sim: HerokuSim;
-let simServer: SimServer;
-let admin: AdminHarness;
-let accountId: string;
-let owner: SimAccount;
-
+let env: AdminWithSim;
 beforeAll(async () => {
-  sim = createHerokuSim();
-  simServer = await sim.listen();
-  admin = await startAdmin({ herokuApiUrl: simServer.url });
-  owner = sim.createAccount({ email: 'owner@example.com' });
-  accountId = (await admin.api('POST', '/api/heroku/accounts', { body: { apiKey: owner.apiKey } })).json.id;
+  env = await startAdminWithSim();
 });
-afterAll(async () => {
-  await admin.close();
-  await sim.close();
-});
+afterAll(() => env?.close());
 
 /** Config vars an add-on or a user may hold, each with the parts that must never be shown. */
 const herokuVars = {
@@ -51,24 +38,24 @@ const allSecrets = [...Object.values(herokuVars).flatMap((v) => v.secrets), ...m
 
 describe('redacted forms in the database and the API', () => {
   it('hold no userinfo, path beyond the database name or query value, whether synced or set by hand', async () => {
-    const app = sim.createApp({ name: `redact-${process.pid}`, accountId: owner.id });
-    sim.setConfigVars({
+    const app = env.sim.createApp({ name: `redact-${process.pid}`, accountId: env.owner.id });
+    env.sim.setConfigVars({
       app: app.name,
       vars: Object.fromEntries(Object.entries(herokuVars).map(([name, v]) => [name, v.value])),
     });
-    const project = await admin.createProject({ name: 'redaction' });
+    const project = await env.admin.createProject({ name: 'redaction' });
     const mappings = Object.fromEntries(Object.keys(herokuVars).map((name) => [name, name]));
-    const enabled = await admin.api('PUT', `/api/projects/${project.id}/heroku-sync`, {
-      body: { accountId, app: app.name, mappings },
+    const enabled = await env.admin.api('PUT', `/api/projects/${project.id}/heroku-sync`, {
+      body: { accountId: env.accountId, app: app.name, mappings },
     });
     expect(enabled.status).toBe(200);
     for (const value of [manual.first, manual.second]) {
-      const set = await admin.api('PUT', `/api/projects/${project.id}/env/OAUTH_URL`, { body: { value } });
+      const set = await env.admin.api('PUT', `/api/projects/${project.id}/env/OAUTH_URL`, { body: { value } });
       expect(set.status).toBe(200);
     }
 
     // The values themselves are all there, revealed on request.
-    const revealed = (await admin.api('GET', `/api/projects/${project.id}/env?reveal=true`)).json.vars as {
+    const revealed = (await env.admin.api('GET', `/api/projects/${project.id}/env?reveal=true`)).json.vars as {
       name: string;
       value: string;
     }[];
@@ -77,16 +64,16 @@ describe('redacted forms in the database and the API', () => {
       OAUTH_URL: manual.second,
     });
 
-    const masked = (await admin.api('GET', `/api/projects/${project.id}/env`)).json.vars as {
+    const masked = (await env.admin.api('GET', `/api/projects/${project.id}/env`)).json.vars as {
       name: string;
       value: string;
     }[];
-    const audit = (await admin.api('GET', `/api/projects/${project.id}/audit?limit=50`)).json.entries as {
+    const audit = (await env.admin.api('GET', `/api/projects/${project.id}/audit?limit=50`)).json.entries as {
       varName: string | null;
       before: string | null;
       after: string | null;
     }[];
-    const db = admin.database.client.db;
+    const db = env.admin.database.client.db;
     const columns = await db
       .select({ name: projectEnvVars.name, redacted: projectEnvVars.valueRedacted })
       .from(projectEnvVars)

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { Server } from 'node:http';
 import { createLogger, createMetricsRegistry } from '@hds/core';
 import { queueNames } from '@hds/queue';
-import { testWebhookSigningKeys } from '@hds/testkit';
+import { createTestRedis, testServices, testWebhookSigningKeys } from '@hds/testkit';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
@@ -82,4 +82,22 @@ export function eventsQueue(connection: Redis, prefix: string): Queue {
 export async function countJobs(queue: Queue): Promise<number> {
   const counts = await queue.getJobCounts();
   return Object.values(counts).reduce((sum, n) => sum + n, 0);
+}
+
+/** An in-process ingress on a Redis prefix of its own, and that prefix's events queue to inspect. */
+export async function startIngressWithJobs(
+  options: Omit<Parameters<typeof startTestIngress>[0], 'redisUrl' | 'prefix'> = {},
+): Promise<{ ingress: TestIngress; jobs: Queue; close(): Promise<void> }> {
+  const testRedis = await createTestRedis();
+  const ingress = await startTestIngress({ redisUrl: testServices.redisUrl, prefix: testRedis.prefix, ...options });
+  const jobs = eventsQueue(testRedis.redis, testRedis.prefix);
+  return {
+    ingress,
+    jobs,
+    close: async () => {
+      await ingress.close();
+      await jobs.close();
+      await testRedis.cleanup();
+    },
+  };
 }
