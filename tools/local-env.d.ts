@@ -3,5 +3,8 @@ export declare const localDefaults: Readonly<Record<string, string>>;
 export declare const localPorts: Readonly<Record<'ingress' | 'admin' | 'worker' | 'heroku-sim', number>>;
 /** Each app's port: `INGRESS_PORT`, `ADMIN_PORT`, `WORKER_PORT`, `HEROKU_SIM_PORT`, or the default. */
 export declare function appPorts(env: Record<string, string | undefined>): Record<keyof typeof localPorts, number>;
-/** The shell's environment over `.env` over the local defaults; Heroku and webhook URLs follow the ports. */
+/**
+ * The shell's environment over `.env` over the local defaults; Heroku and webhook URLs follow the ports;
+ * `LOCAL_DEVELOPMENT=true` when one of the local (weak) secrets is used.
+ */
 export declare function localEnv(): Record<string, string | undefined> & typeof localDefaults;

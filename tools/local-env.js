@@ -3,14 +3,22 @@
 // or the shell take precedence. These keys are for local development only.
 import { existsSync } from 'node:fs';
 
+/**
+ * Weak, well-known secrets, so the README can name the console's password. The apps refuse weak secrets unless
+ * `LOCAL_DEVELOPMENT=true`, which `localEnv` sets whenever it supplies one of these (each app then logs a warning).
+ */
+const localSecrets = {
+  WEBHOOK_SIGNING_KEYS: 'local-dev-signing-key',
+  ADMIN_TOKEN: 'local-admin-token',
+};
+
 export const localDefaults = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/heroku_db_sync',
   REDIS_URL: 'redis://127.0.0.1:6379',
   HEROKU_OAUTH_CLIENT_ID: 'local-oauth-client',
   HEROKU_OAUTH_CLIENT_SECRET: 'local-oauth-client-secret',
-  WEBHOOK_SIGNING_KEYS: 'local-dev-signing-key',
+  ...localSecrets,
   ENCRYPTION_KEYS: 'local:bG9jYWwtZGV2LW9ubHktZW5jcnlwdGlvbi1rZXkhISE=',
-  ADMIN_TOKEN: 'local-admin-token',
   SIM_OAUTH_CLIENT_ID: 'local-oauth-client',
   SIM_OAUTH_CLIENT_SECRET: 'local-oauth-client-secret',
   SIM_SEED_EMAIL: 'developer@example.com',
@@ -29,7 +37,8 @@ export function appPorts(env) {
 
 /**
  * The shell's environment over `.env` over the local defaults. Heroku (the sim) and the webhook base URL follow
- * the ports, so moving an app to another port keeps the apps wired together.
+ * the ports, so moving an app to another port keeps the apps wired together. `LOCAL_DEVELOPMENT=true` comes with
+ * the local secrets: set both `WEBHOOK_SIGNING_KEYS` and `ADMIN_TOKEN` to strong values and it is not set.
  */
 export function localEnv() {
   const fromFile = {};
@@ -47,5 +56,6 @@ export function localEnv() {
     // The console's address as start-all prints it: sign-in cookies only come back to the same host name.
     ADMIN_PUBLIC_URL: `http://localhost:${ports.admin}`,
   };
-  return { ...localDefaults, ...wiring, ...given };
+  const usesLocalSecrets = Object.keys(localSecrets).some((name) => given[name] === undefined);
+  return { ...localDefaults, ...wiring, ...(usesLocalSecrets ? { LOCAL_DEVELOPMENT: 'true' } : {}), ...given };
 }

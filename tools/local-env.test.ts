@@ -1,5 +1,14 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseEnv as parseDotenv } from 'node:util';
+import { parseEnv, secretWarnings } from '@hds/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { adminSecrets, AdminEnv } from '../apps/admin/src/env.js';
+import { IngressEnv } from '../apps/ingress/src/env.js';
+import { WorkerEnv } from '../apps/worker/src/env.js';
 import { appPorts, localEnv } from './local-env.js';
+
+const apps = { admin: AdminEnv, ingress: IngressEnv, worker: WorkerEnv };
 
 afterEach(() => vi.unstubAllEnvs());
 
@@ -31,5 +40,40 @@ describe('localEnv (npm start, npm run dev)', () => {
   it('lets the shell override any value', () => {
     vi.stubEnv('PUBLIC_WEBHOOK_BASE_URL', 'https://hooks.example.com');
     expect(localEnv().PUBLIC_WEBHOOK_BASE_URL).toBe('https://hooks.example.com');
+  });
+});
+
+// #17, defect 10: the .env.example placeholders passed every app's validation.
+describe('secrets of the local settings and of .env.example', () => {
+  it('.env.example as shipped is refused by each app, naming its placeholder secrets', () => {
+    const example = parseDotenv(readFileSync(new URL('../.env.example', import.meta.url), 'utf8'));
+    for (const [app, schema] of Object.entries(apps)) {
+      const result = parseEnv(schema, example);
+      expect(result.ok, app).toBe(false);
+      const problems = result.ok ? [] : result.problems;
+      expect(problems, app).toContainEqual(expect.stringMatching(/^WEBHOOK_SIGNING_KEYS: is a placeholder/));
+      if (app === 'admin') expect(problems).toContainEqual(expect.stringMatching(/^ADMIN_TOKEN: is a placeholder/));
+      // Even for local development: a placeholder is never a secret.
+      expect(parseEnv(schema, { ...example, LOCAL_DEVELOPMENT: 'true' }).ok, app).toBe(false);
+    }
+  });
+
+  it('the local settings run every app, marked LOCAL_DEVELOPMENT, with a warning', () => {
+    const env = localEnv();
+    expect(env.LOCAL_DEVELOPMENT).toBe('true');
+    for (const [app, schema] of Object.entries(apps)) expect(parseEnv(schema, env).ok, app).toBe(true);
+    const admin = parseEnv(AdminEnv, env);
+    expect(admin.ok && secretWarnings({ env: admin.env, fields: adminSecrets })).toEqual([
+      'LOCAL_DEVELOPMENT=true: weak local secrets accepted (WEBHOOK_SIGNING_KEYS, ADMIN_TOKEN); never expose this instance',
+    ]);
+  });
+
+  it('are not marked for local development once both secrets are your own', () => {
+    vi.stubEnv('WEBHOOK_SIGNING_KEYS', randomBytes(32).toString('base64'));
+    expect(localEnv().LOCAL_DEVELOPMENT).toBe('true');
+    vi.stubEnv('ADMIN_TOKEN', randomBytes(32).toString('base64'));
+    const env = localEnv();
+    expect(env.LOCAL_DEVELOPMENT).toBeUndefined();
+    for (const [app, schema] of Object.entries(apps)) expect(parseEnv(schema, env).ok, app).toBe(true);
   });
 });

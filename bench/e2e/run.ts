@@ -11,7 +11,14 @@
 import { cpus, totalmem } from 'node:os';
 import { Keyring, createLogger } from '@hds/core';
 import { SyncService } from '@hds/sync';
-import { createTestDatabase, createTestRedis, testEncryptionKeys, testServices, uniqueName } from '@hds/testkit';
+import {
+  createTestDatabase,
+  createTestRedis,
+  testEncryptionKeys,
+  testSecret,
+  testServices,
+  uniqueName,
+} from '@hds/testkit';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import { cpuSeconds } from '../support/proc-stats.js';
@@ -29,7 +36,7 @@ const settings = {
     return { latencyMs: latency ?? 0, workers: workers ?? 1 };
   }),
 };
-const SIGNING_KEYS = ['bench-e2e-signing-key'];
+const SIGNING_KEYS = [testSecret('bench e2e signing key')];
 const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const TARGETS = { rotationsPerS: 500, p99Ms: 250, callsPerRelease: 1.0 };
 

@@ -11,7 +11,7 @@
  */
 import { rmSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { deleteKeysWithPrefix, startRedisServer, uniqueName, type RedisServer } from '@hds/testkit';
+import { deleteKeysWithPrefix, startRedisServer, testSecret, uniqueName, type RedisServer } from '@hds/testkit';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { startServerProcess, stopServerProcess, type ServerProcess } from '../support/server-process.js';
@@ -24,7 +24,7 @@ const settings = {
   connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
   links: Number(process.env.BENCH_LINKS ?? 64),
 };
-const SIGNING_KEYS = ['bench-signing-key-new', 'bench-signing-key-old'];
+const SIGNING_KEYS = [testSecret('bench signing key new'), testSecret('bench signing key old')];
 const TARGET = { ratio: 0.55, p99Ms: 25 };
 
 interface Measured {

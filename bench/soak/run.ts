@@ -22,6 +22,7 @@ import {
   createTestDatabase,
   createTestRedis,
   testEncryptionKeys,
+  testSecret,
   testServices,
   uniqueName,
 } from '@hds/testkit';
@@ -40,8 +41,8 @@ const settings = {
   sampleS: Number(process.env.SOAK_SAMPLE_S ?? 60),
   seed: Number(process.env.SOAK_SEED ?? 7),
 };
-const SIGNING_KEYS = ['soak-signing-key'];
-const ADMIN_TOKEN = 'soak-admin-token-0123456789';
+const SIGNING_KEYS = [testSecret('soak signing key')];
+const ADMIN_TOKEN = testSecret('soak admin token');
 const MIB = 2 ** 20;
 
 interface Link {

@@ -9,7 +9,7 @@ import { requireBasic } from './auth/basic.js';
 import { createHerokuOAuthRouter, type HerokuOAuthConfig } from './auth/heroku-oauth.js';
 import type { OAuthStateStore } from './auth/oauth-state.js';
 import { cookieSecret, sessionMiddleware } from './auth/session.js';
-import { BULL_BOARD_PATH, createBullBoardRouter } from './bull-board.js';
+import { BULL_BOARD_PATH, bullBoardSecurityHeaders, createBullBoardRouter } from './bull-board.js';
 import { consoleErrorHandler } from './console/error-handler.js';
 import { createConsoleRouter } from './console/router.js';
 import { createHttpMetrics, requestContext } from './http/request-context.js';
@@ -69,6 +69,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
       res.locals.routeLabel = BULL_BOARD_PATH;
       next();
     },
+    bullBoardSecurityHeaders,
     basic,
     bullBoard,
   );

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { parseEnv } from '@hds/core';
 import { runSourceEntrypoint } from '@hds/testkit';
 import { describe, expect, it } from 'vitest';
@@ -7,9 +8,9 @@ const complete = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x',
   REDIS_URL: 'redis://127.0.0.1:6379',
   PUBLIC_WEBHOOK_BASE_URL: 'https://hooks.example.com',
-  WEBHOOK_SIGNING_KEYS: 'k',
+  WEBHOOK_SIGNING_KEYS: randomBytes(32).toString('base64'),
   ENCRYPTION_KEYS: `k1:${Buffer.alloc(32).toString('base64')}`,
-  ADMIN_TOKEN: 'a-long-admin-token',
+  ADMIN_TOKEN: randomBytes(32).toString('base64url'),
 };
 
 describe('admin env', () => {
@@ -47,8 +48,21 @@ describe('admin env', () => {
   it('refuses a short ADMIN_TOKEN', () => {
     expect(parseEnv(AdminEnv, { ...complete, ADMIN_TOKEN: 'short' })).toMatchObject({
       ok: false,
-      problems: ['ADMIN_TOKEN: must be at least 12 characters'],
+      problems: ['ADMIN_TOKEN: must be at least 12 characters', expect.stringMatching(/^ADMIN_TOKEN: is too weak/)],
     });
+  });
+
+  // #17, defect 10: the .env.example placeholder and any 12 characters passed.
+  it('refuses the .env.example ADMIN_TOKEN and a weak one, unless LOCAL_DEVELOPMENT=true (not for a placeholder)', () => {
+    for (const token of ['change-me-admin-token', 'a-long-admin-token', 'local-admin-token']) {
+      const result = parseEnv(AdminEnv, { ...complete, ADMIN_TOKEN: token });
+      expect(result.ok ? [] : result.problems, token).toEqual([
+        expect.stringMatching(/^ADMIN_TOKEN: (is a placeholder|is too weak).*openssl rand -base64 32/),
+      ]);
+    }
+    const local = { ...complete, LOCAL_DEVELOPMENT: 'true' };
+    expect(parseEnv(AdminEnv, { ...local, ADMIN_TOKEN: 'local-admin-token' }).ok).toBe(true);
+    expect(parseEnv(AdminEnv, { ...local, ADMIN_TOKEN: 'change-me-admin-token' }).ok).toBe(false);
   });
 
   it('exits 1 at start-up naming the missing variable', async () => {

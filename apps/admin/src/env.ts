@@ -1,5 +1,8 @@
-import { envFields, loadEnv } from '@hds/core';
+import { envFields, loadEnv, strongSecrets, type SecretFields } from '@hds/core';
 import { z } from 'zod';
+
+/** The secrets the admin holds (rules: `strongSecrets`). */
+export const adminSecrets: SecretFields = { lists: ['WEBHOOK_SIGNING_KEYS'], tokens: ['ADMIN_TOKEN'] };
 
 export const AdminEnv = z
   .object({
@@ -24,7 +27,9 @@ export const AdminEnv = z
     QUEUE_PREFIX: envFields.queuePrefix,
     HEROKU_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    LOCAL_DEVELOPMENT: envFields.localDevelopment,
   })
+  .check(strongSecrets(adminSecrets))
   .refine((env) => (env.HEROKU_OAUTH_CLIENT_ID === undefined) === (env.HEROKU_OAUTH_CLIENT_SECRET === undefined), {
     path: ['HEROKU_OAUTH_CLIENT_SECRET'],
     message: 'HEROKU_OAUTH_CLIENT_ID and HEROKU_OAUTH_CLIENT_SECRET are set together or not at all',

@@ -1,13 +1,14 @@
-import { createLogger, createMetricsRegistry, Keyring, listen, onShutdown } from '@hds/core';
+import { createLogger, createMetricsRegistry, Keyring, listen, onShutdown, secretWarnings } from '@hds/core';
 import { createDb, pingDb } from '@hds/db';
 import { createRedis, JobProducer, pingRedis } from '@hds/queue';
 import { SyncService } from '@hds/sync';
 import { createAdminApp } from './app.js';
 import { redisOAuthStateStore } from './auth/oauth-state.js';
-import { loadAdminEnv } from './env.js';
+import { adminSecrets, loadAdminEnv } from './env.js';
 
 const env = loadAdminEnv();
 const logger = createLogger({ app: 'admin', level: env.LOG_LEVEL, format: env.LOG_FORMAT });
+for (const warning of secretWarnings({ env, fields: adminSecrets })) logger.warn(warning);
 const redis = createRedis(env.REDIS_URL, { role: 'producer', name: 'hds-admin' });
 redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
 const database = createDb({ url: env.DATABASE_URL, max: env.DATABASE_POOL_SIZE, applicationName: 'hds-admin' });

@@ -135,6 +135,25 @@ describe('POST /webhooks/heroku/:linkId with real Heroku bodies', () => {
     expect(await jobs.getJob(releaseEventJobId({ linkId, version, status: 'succeeded' }))).toBeDefined();
   });
 
+  it("accepts a delivery whose Heroku ids have no RFC 9562 version bits, like the id in Heroku's docs", async () => {
+    const docId = '01234567-89ab-cdef-0123-456789abcdef';
+    const body = JSON.parse(herokuBody('api-release-update-2025.json').toString('utf8')) as {
+      id: string;
+      data: { id: string; version: number; app: { id: string } };
+      webhook_metadata: { event: { id: string } };
+    };
+    body.id = docId;
+    body.webhook_metadata.event.id = docId;
+    body.data.id = docId;
+    body.data.app.id = docId;
+    body.data.version = 90_101;
+    const linkId = randomUUID();
+    const answer = await deliver(Buffer.from(JSON.stringify(body)), linkId);
+    expect(answer).toMatchObject({ status: 202, json: { status: 'accepted' } });
+    const job = await jobs.getJob(releaseEventJobId({ linkId, version: 90_101, status: 'succeeded' }));
+    expect(parseJobData('release-event', job?.data)).toMatchObject({ eventId: docId, appId: docId, linkId });
+  });
+
   for (const name of ['api-addon-attachment-create.json', 'api-addon-attachment-destroy.json']) {
     it(`acknowledges ${name} (another resource) without queueing it`, async () => {
       const before = await countJobs(jobs);

@@ -1,6 +1,12 @@
-import { parseWebhookBody, SIGNATURE_HEADER, verifyLinkWebhook, type VerifyFailure } from '@hds/heroku';
+import {
+  parseWebhookBody,
+  SIGNATURE_HEADER,
+  signatureHeaderProblem,
+  verifyLinkWebhook,
+  type VerifyFailure,
+} from '@hds/heroku';
 import { releaseEventJobId, type JobProducer } from '@hds/queue';
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { sendError } from './http-errors.js';
 import type { IngressMetrics } from './metrics.js';
@@ -44,8 +50,8 @@ const unavailableMessages: Record<Unavailable, string> = {
 };
 
 /**
- * `POST /webhooks/heroku/:linkId`: link id → raw body (bounded) → signature → JSON → Heroku event → one job per
- * event id. Answers 202 only once Redis has the job (or already had it), 503 with `Retry-After` when the queue
+ * `POST /webhooks/heroku/:linkId`: link id and signature header → raw body (bounded) → signature → JSON → Heroku
+ * event → one job per event id. Answers 202 only once Redis has the job (or already had it), 503 with `Retry-After` when the queue
  * does not confirm within `enqueueTimeoutMs`.
  */
 export function webhookRoute(options: WebhookRouteOptions): {
@@ -56,14 +62,46 @@ export function webhookRoute(options: WebhookRouteOptions): {
   // Deliveries of one event-loop turn go to Redis together (see TurnBatcher): the largest saving on the hot path.
   const batcher = new TurnBatcher();
 
-  const checkLinkId: RequestHandler<Params> = (req, res, next) => {
-    if (linkIdSchema.safeParse(req.params.linkId).success) {
-      next();
+  const signatureOf = (req: Request<Params>) => {
+    const header = req.headers[SIGNATURE_HEADER];
+    return typeof header === 'string' ? header : undefined;
+  };
+
+  // Refused before the body is read: `Connection: close` makes Node drop the connection once the answer is out
+  // instead of reading (up to 256 KiB of) a body nobody wants, and a slow sender cannot hold the socket.
+  const checkHead: RequestHandler<Params> = (req, res, next) => {
+    const linkId = req.params.linkId;
+    if (!linkIdSchema.safeParse(linkId).success) {
+      metrics.countRequest('bad_request');
+      noteRequest(res, { outcome: 'bad_request', reason: 'invalid_link_id' });
+      sendError(res, {
+        status: 400,
+        code: 'invalid_link_id',
+        message: 'the link id in the URL is not a UUID',
+        headers: { connection: 'close' },
+      });
       return;
     }
-    metrics.countRequest('bad_request');
-    noteRequest(res, { outcome: 'bad_request', reason: 'invalid_link_id' });
-    sendError(res, { status: 400, code: 'invalid_link_id', message: 'the link id in the URL is not a UUID' });
+    const problem = signatureHeaderProblem({ signature: signatureOf(req) });
+    if (problem !== undefined) {
+      refuseSignature(res, { linkId, reason: problem, headers: { connection: 'close' } });
+      return;
+    }
+    next();
+  };
+
+  const refuseSignature = (
+    res: Response,
+    options: { linkId: string; reason: VerifyFailure; headers?: Record<string, string> },
+  ) => {
+    metrics.countRequest('unauthorized');
+    noteRequest(res, { outcome: 'unauthorized', linkId: options.linkId, reason: options.reason });
+    sendError(res, {
+      status: 401,
+      code: options.reason,
+      message: signatureMessages[options.reason],
+      ...(options.headers ? { headers: options.headers } : {}),
+    });
   };
 
   // Heroku signs the exact bytes it sends, so the body is read raw (any content type) and never inflated.
@@ -106,18 +144,15 @@ export function webhookRoute(options: WebhookRouteOptions): {
     const linkId = req.params.linkId;
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
 
-    const header = req.headers[SIGNATURE_HEADER];
     const verified = verifyLinkWebhook({
       body,
-      signature: typeof header === 'string' ? header : undefined,
+      signature: signatureOf(req),
       linkId,
       signingKeys: options.signingKeys,
       secretsFor: options.secrets.secretsFor,
     });
     if (!verified.ok) {
-      metrics.countRequest('unauthorized');
-      noteRequest(res, { outcome: 'unauthorized', linkId, reason: verified.reason });
-      sendError(res, { status: 401, code: verified.reason, message: signatureMessages[verified.reason] });
+      refuseSignature(res, { linkId, reason: verified.reason });
       return;
     }
 
@@ -196,5 +231,5 @@ export function webhookRoute(options: WebhookRouteOptions): {
   };
 
   // Registered on the app itself rather than through a nested Router: one routing layer fewer per delivery.
-  return { path: '/webhooks/heroku/:linkId', handlers: [checkLinkId, readBody, bodyErrors, handle] };
+  return { path: '/webhooks/heroku/:linkId', handlers: [checkHead, readBody, bodyErrors, handle] };
 }

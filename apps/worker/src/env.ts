@@ -1,9 +1,12 @@
-import { envFields, loadEnv } from '@hds/core';
+import { envFields, loadEnv, strongSecrets, type SecretFields } from '@hds/core';
 import { z } from 'zod';
 
 const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-export const WorkerEnv = z.object({
+/** The secrets the worker holds (rules: `strongSecrets`). */
+export const workerSecrets: SecretFields = { lists: ['WEBHOOK_SIGNING_KEYS'] };
+
+const WorkerEnvFields = z.object({
   DATABASE_URL: envFields.databaseUrl,
   REDIS_URL: envFields.redisUrl,
   HEROKU_API_URL: envFields.httpUrl.default('https://api.heroku.com'),
@@ -31,11 +34,13 @@ export const WorkerEnv = z.object({
   RATE_LIMIT_BACKOFF_MS: ms(30_000),
   HEROKU_TIMEOUT_MS: ms(10_000),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+  LOCAL_DEVELOPMENT: envFields.localDevelopment,
 });
+export const WorkerEnv = WorkerEnvFields.check(strongSecrets(workerSecrets));
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
 
 /** `npm run keys:reencrypt` needs only the database and the keys. */
-export const ReencryptEnv = WorkerEnv.pick({
+export const ReencryptEnv = WorkerEnvFields.pick({
   DATABASE_URL: true,
   ENCRYPTION_KEYS: true,
   LOG_LEVEL: true,

@@ -1,14 +1,23 @@
-import { createLogger, createMetricsRegistry, createOpsRoutes, Keyring, listen, onShutdown } from '@hds/core';
+import {
+  createLogger,
+  createMetricsRegistry,
+  createOpsRoutes,
+  Keyring,
+  listen,
+  onShutdown,
+  secretWarnings,
+} from '@hds/core';
 import { createDb, pingDb } from '@hds/db';
 import { createRedis, pingRedis } from '@hds/queue';
 import { SyncService } from '@hds/sync';
 import express from 'express';
-import { loadWorkerEnv } from './env.js';
+import { workerSecrets, loadWorkerEnv } from './env.js';
 import { createWorkerMetrics } from './metrics.js';
 import { startWorkerRuntime } from './runtime.js';
 
 const env = loadWorkerEnv();
 const logger = createLogger({ app: 'worker', level: env.LOG_LEVEL, format: env.LOG_FORMAT });
+for (const warning of secretWarnings({ env, fields: workerSecrets })) logger.warn(warning);
 const registry = createMetricsRegistry('worker');
 const metrics = createWorkerMetrics(registry);
 

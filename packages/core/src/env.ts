@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isPlaceholder, secretWeakness } from './secrets/strength.js';
 
 /** The outcome of checking an environment against a schema, without side effects. */
 export type EnvResult<T> = { ok: true; env: T } | { ok: false; problems: string[] };
@@ -61,4 +62,81 @@ export const envFields = {
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')
     .default('hds'),
+  /** `LOCAL_DEVELOPMENT=true`: accepts the weak, well-known local secrets of `npm start`, the demo, docker compose. */
+  localDevelopment: z.stringbool().default(false),
 };
+
+/**
+ * The secrets an app's env holds: `lists` are comma-separated keys (parsed to arrays), the first of which is in use
+ * and the others kept only to verify during a rotation; `tokens` are single secrets.
+ */
+export interface SecretFields {
+  lists?: readonly string[];
+  tokens?: readonly string[];
+}
+
+const valuesOf = (raw: unknown): string[] =>
+  Array.isArray(raw) ? raw.filter((v): v is string => typeof v === 'string') : typeof raw === 'string' ? [raw] : [];
+
+const ordinal = (index: number, count: number) => (count === 1 ? '' : `key ${index + 1} of ${count} `);
+
+/**
+ * The secret rules (see `secretWeakness`), as a check on an app's env object. Placeholders are refused everywhere.
+ * Weak values are refused in the secrets in use (each token, each list's first key) unless `LOCAL_DEVELOPMENT` is
+ * true; a list's older keys may be weak (the apps warn), so a deployment can move off a weak key by rotation.
+ * Runs even when other variables are wrong, so every problem is listed at once.
+ */
+export function strongSecrets(fields: SecretFields) {
+  return z.superRefine<Record<string, unknown>>(
+    (env, ctx) => {
+      const local = env.LOCAL_DEVELOPMENT === true;
+      const check = (name: string, values: string[], inUse: (index: number) => boolean) => {
+        values.forEach((value, index) => {
+          const weakness = secretWeakness(value);
+          if (weakness === undefined) return;
+          if (!isPlaceholder(value) && (local || !inUse(index))) return;
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message:
+              `${ordinal(index, values.length)}${weakness}: use 32 random bytes, ` +
+              'e.g. `openssl rand -base64 32` (LOCAL_DEVELOPMENT=true accepts weak values for local use)',
+          });
+        });
+      };
+      for (const name of fields.lists ?? []) check(name, valuesOf(env[name]), (index) => index === 0);
+      for (const name of fields.tokens ?? []) check(name, valuesOf(env[name]), () => true);
+    },
+    { when: () => true },
+  );
+}
+
+/** What an app should warn about at start-up: weak secrets it accepted, and why. Never quotes a secret. */
+export function secretWarnings(options: { env: Record<string, unknown>; fields: SecretFields }): string[] {
+  const { env, fields } = options;
+  const warnings: string[] = [];
+  const weakInUse: string[] = [];
+  for (const name of fields.lists ?? []) {
+    const values = valuesOf(env[name]);
+    values.forEach((value, index) => {
+      if (secretWeakness(value) === undefined) return;
+      if (index === 0) weakInUse.push(name);
+      else
+        warnings.push(
+          `${name}: ${ordinal(index, values.length)}is weak; it only verifies old webhooks: remove it once ` +
+            'every link has moved to the first key (see README, rotating WEBHOOK_SIGNING_KEYS)',
+        );
+    });
+  }
+  for (const name of fields.tokens ?? []) {
+    if (valuesOf(env[name]).some((value) => secretWeakness(value) !== undefined)) weakInUse.push(name);
+  }
+  if (env.LOCAL_DEVELOPMENT === true) {
+    warnings.unshift(
+      weakInUse.length > 0
+        ? `LOCAL_DEVELOPMENT=true: weak local secrets accepted (${weakInUse.join(', ')}); never expose this instance`
+        : 'LOCAL_DEVELOPMENT=true: weak secrets would be accepted; unset it outside local development',
+    );
+  }
+  return warnings;
+}

@@ -1,4 +1,12 @@
-export { envFields, loadEnv, parseEnv, type EnvResult } from './env.js';
+export {
+  envFields,
+  loadEnv,
+  parseEnv,
+  secretWarnings,
+  strongSecrets,
+  type EnvResult,
+  type SecretFields,
+} from './env.js';
 export { createLogger, redactedLogPaths, type CreateLoggerOptions, type Logger } from './logger.js';
 export { Keyring, KeyringError, parseKeySpecs, type KeyringKey } from './secrets/keyring.js';
 export { redactValue, scrubSecrets } from './secrets/redact.js';
@@ -8,5 +16,5 @@ export {
   type OpsRoutesOptions,
   type ReadinessCheck,
 } from './http/ops-routes.js';
-export { listen, type RunningServer } from './http/serve.js';
+export { listen, type RequestTimeouts, type RunningServer } from './http/serve.js';
 export { onShutdown, type Closer } from './shutdown.js';

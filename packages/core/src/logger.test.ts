@@ -25,7 +25,7 @@ describe('createLogger', () => {
     expect(output).not.toContain('correct-horse-battery');
     expect(output).not.toContain('tok-123456');
     expect(output).not.toContain('abcdef123456');
-    expect(output).toContain('postgres://u:****@db.example:5432/app');
+    expect(output).toContain('postgres://****@db.example:5432/app');
     expect(JSON.parse(lines[0]!)).toMatchObject({ app: 'test', databaseUrl: '[redacted]', token: '[redacted]' });
   });
 

@@ -48,7 +48,10 @@ export const projectEnvVars = pgTable(
     valueEncrypted: text('value_encrypted').notNull(),
     /** Keyed fingerprint of the value: lets a commit see "unchanged" without decrypting. */
     valueFingerprint: text('value_fingerprint'),
-    /** The redacted form (`postgres://user:****@host/db`), for the audit log's "before" and masked lists. */
+    /**
+     * The redacted form (`postgres://****:****@host:5432/db`: scheme, host, port and database name, the rest masked),
+     * for the audit log's "before" and masked lists.
+     */
     valueRedacted: text('value_redacted'),
     source: text('source', { enum: envVarSources }).notNull(),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),

@@ -1,6 +1,7 @@
 export {
   SIGNATURE_HEADER,
   deriveWebhookSecret,
+  signatureHeaderProblem,
   signWebhookBody,
   verifyLinkWebhook,
   verifyWebhookSignature,

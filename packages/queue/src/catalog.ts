@@ -24,9 +24,10 @@ export const jobCatalog = {
   'release-event': {
     queue: queueNames.events,
     schema: z.object({
-      eventId: z.uuid(),
+      // Heroku's ids are any 8-4-4-4-12 hex (no RFC 9562 version bits): `z.guid()`. Ours (links) are strict UUIDs.
+      eventId: z.guid(),
       linkId: z.uuid(),
-      appId: z.uuid(),
+      appId: z.guid(),
       version: z.number().int().positive(),
       status: z.string().max(32),
       action: z.string().max(64),

@@ -52,7 +52,7 @@ describe('commitRelease', () => {
       action: 'env_synced',
       varName: 'HASURA_GRAPHQL_DATABASE_URL',
       beforeRedacted: null,
-      afterRedacted: 'postgres://u5er:****@ec2-1-2-3-4.compute-1.amazonaws.com:5432/d1',
+      afterRedacted: 'postgres://****:****@ec2-1-2-3-4.compute-1.amazonaws.com:5432/d1',
       releaseVersion: 3,
       eventId: '5f1463a4-0210-43ba-b906-52599e246482',
       actor: 'webhook',

@@ -12,16 +12,33 @@ export function webhookUrl(ctx: SyncContext, linkId: string): string {
 
 /** The secret Heroku signs a link's deliveries with: derived from the first signing key, never stored. */
 export function webhookSecret(ctx: SyncContext, linkId: string): string {
-  const [primary] = ctx.webhooks.signingKeys;
-  if (primary === undefined) throw new Error('no webhook signing key');
-  return deriveWebhookSecret(primary, linkId);
+  return deriveWebhookSecret(primarySigningKey(ctx), linkId);
 }
 
-/** Names the signing key a secret was derived from, without revealing it. */
-export function signingKeyHash(ctx: SyncContext): string {
+const primarySigningKey = (ctx: SyncContext) => {
   const [primary] = ctx.webhooks.signingKeys;
   if (primary === undefined) throw new Error('no webhook signing key');
-  return createHash('sha256').update(primary).digest('hex').slice(0, 12);
+  return primary;
+};
+const keyHashInput = (signingKey: string) => `heroku-db-sync/webhook-signing-key:${signingKey}`;
+
+/**
+ * Names the signing key a webhook's secret was derived from, without revealing it: a keyed fingerprint (HMAC under a
+ * key derived from ENCRYPTION_KEYS), so a copy of the database does not let anyone test guesses of the signing key.
+ */
+export function signingKeyHash(ctx: SyncContext): string {
+  return ctx.keyring.fingerprint(keyHashInput(primarySigningKey(ctx)));
+}
+
+/**
+ * Whether a stored key hash names the current signing key: the keyed form under any key of ENCRYPTION_KEYS (so
+ * rotating those moves no webhook), or the unsalted SHA-256 prefix written before it was keyed.
+ */
+function madeWithCurrentKey(ctx: SyncContext, stored: string | null): boolean {
+  if (stored === null) return false;
+  const primary = primarySigningKey(ctx);
+  const legacy = createHash('sha256').update(primary).digest('hex').slice(0, 12);
+  return stored === legacy || ctx.keyring.fingerprintCandidates(keyHashInput(primary)).includes(stored);
 }
 
 export type WebhookCheck = 'present' | 'created' | 'recreated' | 'adopted' | 'rotated';
@@ -46,7 +63,14 @@ export async function ensureWebhook(
     try {
       const current = await client.getWebhook(link.appId, link.webhookId);
       if (current.url === url) {
-        if (link.webhookKeyHash === signingKeyHash(ctx)) return { check: 'present', webhookId: current.id };
+        if (madeWithCurrentKey(ctx, link.webhookKeyHash)) {
+          // Recorded in an older form (unsalted, or under an older encryption key): record it keyed, Heroku untouched.
+          const keyHash = signingKeyHash(ctx);
+          if (link.webhookKeyHash !== keyHash) {
+            await options.db.update(herokuLinks).set({ webhookKeyHash: keyHash }).where(eq(herokuLinks.id, link.id));
+          }
+          return { check: 'present', webhookId: current.id };
+        }
         // WEBHOOK_SIGNING_KEYS has a new first key: move the webhook to the secret derived from it.
         await client.updateWebhook(link.appId, current.id, { secret: webhookSecret(ctx, link.id) });
         await record(ctx, options, { webhookId: current.id, check: 'rotated' });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * Where tests find their services. Tests never use the service's own database: each test file gets a
@@ -26,4 +26,10 @@ export const testEncryptionKeys = [
   `test1:${Buffer.alloc(32, 1).toString('base64')}`,
   `test0:${Buffer.alloc(32, 7).toString('base64')}`,
 ];
-export const testWebhookSigningKeys = ['test-signing-key-1', 'test-signing-key-0'];
+/**
+ * A fixed secret as strong as the apps require of `WEBHOOK_SIGNING_KEYS` and `ADMIN_TOKEN` (43 base64url characters),
+ * derived from `name` so it reads as what it is: public, for tests and benchmarks only.
+ */
+export const testSecret = (name: string) =>
+  createHash('sha256').update(`heroku-db-sync test secret: ${name}`).digest('base64url');
+export const testWebhookSigningKeys = [testSecret('signing key 1'), testSecret('signing key 0')];

@@ -1,4 +1,11 @@
-export { databaseUrl, testEncryptionKeys, testServices, testWebhookSigningKeys, uniqueName } from './config.js';
+export {
+  databaseUrl,
+  testEncryptionKeys,
+  testSecret,
+  testServices,
+  testWebhookSigningKeys,
+  uniqueName,
+} from './config.js';
 export { createTestDatabase, prepareTemplateDatabase, type TestDatabase } from './database.js';
 export { createTestRedis, deleteKeysWithPrefix, type TestRedis } from './redis.js';
 export { freePort, startRedisServer, type RedisServer } from './redis-server.js';

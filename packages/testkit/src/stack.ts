@@ -137,7 +137,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), `${namePrefix}-logs-`));
   const redisPrefix = uniqueName(namePrefix.replace(/[^a-z0-9]/gi, ''));
-  const adminToken = `stack-admin-${randomBytes(12).toString('hex')}`;
+  const adminToken = randomBytes(32).toString('base64url');
   const oauthClient = options.oauthClient ?? {
     id: `stack-client-${randomBytes(4).toString('hex')}`,
     secret: randomBytes(16).toString('hex'),

@@ -100,7 +100,7 @@ describe('env vars', () => {
     expect(masked.json.vars).toEqual([
       {
         name: 'HASURA_GRAPHQL_DATABASE_URL',
-        value: 'postgres://u1:****@db.example.com:5432/app',
+        value: 'postgres://****:****@db.example.com:5432/app',
         fingerprint: expect.stringMatching(/^hmac-sha256:[0-9a-f]{24}$/),
         source: 'manual',
         updatedAt: expect.any(String),
@@ -139,8 +139,8 @@ describe('env vars', () => {
     expect(audit.json.entries[0]).toMatchObject({
       action: 'env_set',
       varName: 'HASURA_GRAPHQL_DATABASE_URL',
-      before: 'postgres://u1:****@db.example.com:5432/app',
-      after: 'postgres://u1:****@db.example.com:5432/app',
+      before: 'postgres://****:****@db.example.com:5432/app',
+      after: 'postgres://****:****@db.example.com:5432/app',
       releaseVersion: null,
       eventId: null,
       actor: 'admin',

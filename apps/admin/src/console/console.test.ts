@@ -75,7 +75,7 @@ describe('console', () => {
     expect(saved.status).toBe(303);
     const after = await browser.get(saved.headers.get('location')!);
     expect(after.text).toContain('HASURA_GRAPHQL_DATABASE_URL saved.');
-    expect(after.text).toContain('postgres://app:****@db.internal:5432/main');
+    expect(after.text).toContain('postgres://****:****@db.internal:5432/main');
     expect(after.text).not.toContain('hunter2-secret');
     expect(after.text).toContain('data-action="env_set"');
   });

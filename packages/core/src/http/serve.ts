@@ -19,10 +19,23 @@ export interface RunningServer {
 
 type OutgoingHeaders = OutgoingHttpHeaders | OutgoingHttpHeader[];
 
-/** Listens on `host:port` (port 0 picks a free one) and resolves once the socket is bound. */
+/** How long a client may take to send a request, and how often Node checks. */
+export interface RequestTimeouts {
+  /** The whole request, headers and body (Node's `requestTimeout`; 300 s by default). */
+  requestMs: number;
+  /** The headers (Node's `headersTimeout`); at most `requestMs`. */
+  headersMs: number;
+  /** How often Node looks for requests past those limits (`connectionsCheckingInterval`; 30 s by default). */
+  checkIntervalMs: number;
+}
+
+/**
+ * Listens on `host:port` (port 0 picks a free one) and resolves once the socket is bound. With `timeouts`, requests
+ * that arrive too slowly are answered 408 and their connection closed; idle keep-alive connections are not affected.
+ */
 export async function listen(
   handler: RequestListener,
-  options: { port: number; host?: string },
+  options: { port: number; host?: string; timeouts?: RequestTimeouts },
 ): Promise<RunningServer> {
   // Answers whose headers go out once `close` has been called end their keep-alive connection, so the server closes
   // as soon as the requests in flight are done instead of waiting out the grace period for connections that went
@@ -36,10 +49,21 @@ export async function listen(
       return super.writeHead(statusCode, ...(rest as [string | undefined, OutgoingHeaders | undefined]));
     }
   }
-  const server = createServer({ ServerResponse: ClosingAwareResponse }, handler);
+  const { timeouts } = options;
+  const server = createServer(
+    {
+      ServerResponse: ClosingAwareResponse,
+      ...(timeouts && {
+        requestTimeout: timeouts.requestMs,
+        headersTimeout: Math.min(timeouts.headersMs, timeouts.requestMs),
+        connectionsCheckingInterval: timeouts.checkIntervalMs,
+      }),
+    },
+    handler,
+  );
   // Keep-alive connections from load balancers must outlive their idle timeout.
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  if (!timeouts) server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '0.0.0.0', () => {

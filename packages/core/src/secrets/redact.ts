@@ -1,11 +1,42 @@
 const MASK = '****';
 
-/** Query parameters that carry credentials in connection URLs. */
-const SECRET_PARAMS = /^(password|pass|pwd|secret|token|sslpassword|access_token|api_key|apikey|key)$/i;
+/**
+ * Schemes whose URL path names a database (Postgres, MySQL, MongoDB, a Redis db number, an AMQP vhost): its first
+ * segment is kept. Under any other scheme (`https://hooks.slack.com/services/…`) the path is the secret and goes.
+ */
+const DATABASE_SCHEMES = new Set([
+  'postgres:',
+  'postgresql:',
+  'postgis:',
+  'mysql:',
+  'mysql2:',
+  'mariadb:',
+  'mongodb:',
+  'mongodb+srv:',
+  'redis:',
+  'rediss:',
+  'valkey:',
+  'valkeys:',
+  'amqp:',
+  'amqps:',
+  'mssql:',
+  'sqlserver:',
+  'cockroachdb:',
+  'clickhouse:',
+]);
+
+/** What a database name looks like; anything else in its place (a stray `@`, `:`, …) is masked. */
+const DATABASE_NAME = /^[A-Za-z0-9_.$~%-]{1,128}$/;
+/** What a query parameter's name looks like; a bare parameter (`?<token>`) or an odd name is masked whole. */
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
 /**
- * The redacted form of a credential-bearing value, safe to store in the audit log and show in the UI:
- * `postgres://user:****@host:5432/db`. Values that are not URLs are masked whole.
+ * The redacted form of a credential-bearing value, safe to store in the audit log and show in the UI. An allow-list:
+ * only the scheme, host, port and (for database schemes) the database name are kept; everything else present is
+ * masked, part by part, so the shape still shows what is there:
+ * `postgres://****:****@host:5432/db?sslmode=****`, `redis://****@host:6379`,
+ * `https://hooks.slack.com/****`, `https://bucket.s3.amazonaws.com/****?X-Amz-Signature=****`.
+ * Values that are not URLs with a host are masked whole. Redacting a redacted form changes nothing.
  */
 export function redactValue(value: string): string {
   let url: URL;
@@ -14,24 +45,43 @@ export function redactValue(value: string): string {
   } catch {
     return MASK;
   }
-  if (url.host === '' && url.password === '' && url.username === '') return MASK;
-  if (url.password !== '') url.password = MASK;
-  // `https://<token>@host`: with no password, a username on an http(s) URL is the credential.
-  else if (url.username !== '' && /^https?:$/.test(url.protocol)) url.username = MASK;
-  for (const key of [...url.searchParams.keys()]) {
-    if (SECRET_PARAMS.test(key)) url.searchParams.set(key, MASK);
-  }
-  // URL encodes the mask's asterisks as-is; keep the readable form.
-  return url.href.replaceAll('%2A', '*');
+  if (url.host === '') return MASK;
+  const userinfo =
+    url.username === '' && url.password === ''
+      ? ''
+      : `${url.username === '' ? '' : MASK}${url.password === '' ? '' : `:${MASK}`}@`;
+  return `${url.protocol}//${userinfo}${url.host}${redactPath(url)}${redactQuery(url.search)}${url.hash === '' ? '' : `#${MASK}`}`;
 }
 
-/** `user:secret@` inside any URL-looking text, including ones with unusual schemes. */
-const USERINFO = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)([^\s@/]+)@/gi;
+function redactPath(url: URL): string {
+  const path = url.pathname;
+  if (path === '' || path === '/') return path;
+  if (!DATABASE_SCHEMES.has(url.protocol)) return `/${MASK}`;
+  const [, database = '', ...rest] = path.split('/');
+  const kept = DATABASE_NAME.test(database) ? database : MASK;
+  return rest.some((segment) => segment !== '') ? `/${kept}/${MASK}` : `/${kept}${rest.length > 0 ? '/' : ''}`;
+}
+
+function redactQuery(search: string): string {
+  const params = search
+    .slice(1)
+    .split('&')
+    .filter((param) => param !== '')
+    .map((param) => {
+      const equals = param.indexOf('=');
+      const name = equals < 0 ? '' : param.slice(0, equals);
+      return PARAM_NAME.test(name) ? `${name}=${MASK}` : MASK;
+    });
+  return params.length === 0 ? '' : `?${params.join('&')}`;
+}
+
+/** `<userinfo>@` inside any URL-looking text, including unusual schemes and userinfo without a password. */
+const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^\s/]*@/gi;
 /** `Bearer <token>` and `Basic <creds>` as they appear in headers and error texts. */
 const AUTH_SCHEME = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/g;
-/** `password=...` and friends in query strings or key=value texts. */
+/** `password=...` and friends in query strings or key=value texts (signed URLs' signatures and credentials too). */
 const SECRET_ASSIGNMENT =
-  /\b(password|sslpassword|secret|token|api_key|apikey|access_token|refresh_token)=([^\s&;,]+)/gi;
+  /\b(password|sslpassword|pass|pwd|secret|client_secret|token|api_key|apikey|access_token|refresh_token|code|key|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token)=([^\s&;,]+)/gi;
 
 /**
  * Removes credentials from free text (log messages, error messages, stack traces). Each pattern runs only when the

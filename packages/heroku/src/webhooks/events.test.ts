@@ -70,6 +70,25 @@ describe('parseWebhookBody', () => {
     expect(parseWebhookBody(noAction)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('action') });
   });
 
+  // Heroku's ids are 8-4-4-4-12 hex without RFC 9562 version or variant bits: its own docs use this one.
+  it("accepts any 8-4-4-4-12 hex id Heroku makes, such as the one in Heroku's docs", () => {
+    const docId = '01234567-89ab-cdef-0123-456789abcdef';
+    const body = release();
+    body.id = docId;
+    body.data.id = docId;
+    body.data.app.id = docId;
+    const parsed = parseWebhookBody(body);
+    expect(parsed).toMatchObject({ kind: 'release', event: { id: docId, data: { id: docId } } });
+    expect(parseWebhookBody({ id: docId, action: 'create', resource: 'dyno' }).kind).toBe('other');
+    for (const notAnId of [
+      '01234567-89ab-cdef-0123-456789abcde',
+      '01234567-89ab-cdef-0123-456789abcdeg',
+      '0123456789abcdef0123456789abcdef',
+    ]) {
+      expect(parseWebhookBody({ ...release(), id: notAnId }).kind).toBe('invalid');
+    }
+  });
+
   it('treats a release without a status as succeeded (releases made before release phases)', () => {
     const body = release();
     delete body.data.status;

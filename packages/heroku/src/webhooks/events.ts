@@ -4,7 +4,13 @@ import { z } from 'zod';
  * Heroku adds fields to webhook bodies without notice, so every object is parsed loosely: only what
  * the service relies on is checked, everything else passes through.
  */
-const idName = z.looseObject({ id: z.uuid(), name: z.string().optional() });
+/**
+ * An id Heroku makes: any 8-4-4-4-12 hex string. Heroku's ids carry no RFC 9562 version or variant bits (its docs
+ * use `01234567-89ab-cdef-0123-456789abcdef`), so `z.uuid()`, which enforces them, would refuse real deliveries.
+ */
+const herokuId = z.guid();
+
+const idName = z.looseObject({ id: herokuId, name: z.string().optional() });
 
 export const releaseStatuses = ['pending', 'succeeded', 'failed', 'expired'] as const;
 export type ReleaseStatus = (typeof releaseStatuses)[number];
@@ -18,7 +24,7 @@ const webhookMetadata = z.looseObject({
 
 /** What every Heroku webhook body has, whatever its resource. */
 export const webhookEnvelopeSchema = z.looseObject({
-  id: z.uuid(),
+  id: herokuId,
   action: z.string().min(1).max(64),
   resource: z.string().min(1).max(64),
   webhook_metadata: webhookMetadata.optional(),
@@ -29,7 +35,7 @@ export const releaseEventSchema = webhookEnvelopeSchema.extend({
   resource: z.literal('release'),
   actor: z.looseObject({ id: z.string().optional(), email: z.string().optional() }).nullish(),
   data: z.looseObject({
-    id: z.uuid().optional(),
+    id: herokuId.optional(),
     version: z.number().int().positive().max(2_147_483_647),
     // Releases made before Heroku had release phases carry no status; they were all live. Statuses Heroku may add
     // later pass (the worker records and drops them), as long as they are lowercase words: the status is part of

@@ -26,6 +26,19 @@ export function signWebhookBody(secret: string, body: Buffer | string): string {
 const BASE64_SHA256 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 
 /**
+ * What is wrong with a signature header before any body is read: absent, or not a canonical base64 HMAC-SHA256.
+ * The ingress refuses such a delivery without reading its body.
+ */
+export function signatureHeaderProblem(options: {
+  signature: string | undefined;
+}): Exclude<VerifyFailure, 'bad_signature'> | undefined {
+  const { signature } = options;
+  if (signature === undefined || signature === '') return 'missing_signature';
+  if (!BASE64_SHA256.test(signature)) return 'malformed_signature';
+  return undefined;
+}
+
+/**
  * Verifies a delivery's signature over the raw body bytes against each candidate secret, in constant time.
  * Every secret is tried (no early exit on a match), so timing does not reveal which key matched.
  */
@@ -34,10 +47,9 @@ export function verifyWebhookSignature(options: {
   signature: string | undefined;
   secrets: readonly string[];
 }): VerifyResult {
-  const { signature } = options;
-  if (signature === undefined || signature === '') return { ok: false, reason: 'missing_signature' };
-  if (!BASE64_SHA256.test(signature)) return { ok: false, reason: 'malformed_signature' };
-  const given = Buffer.from(signature, 'base64');
+  const problem = signatureHeaderProblem({ signature: options.signature });
+  if (problem !== undefined) return { ok: false, reason: problem };
+  const given = Buffer.from(options.signature ?? '', 'base64');
   let matched = -1;
   options.secrets.forEach((secret, index) => {
     const expected = createHmac('sha256', secret).update(options.body).digest();
