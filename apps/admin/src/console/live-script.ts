@@ -1,6 +1,7 @@
 /**
  * The console's one script, served at `/console.js` (no framework, no build step). On a project page it opens the
- * page's server-sent events (`data-events` on `<main>`); on each `change` it fetches the page again and swaps the
+ * page's server-sent events (`data-events` on `<main>`); once they are ready (what changed since the page was made)
+ * and on each `change` after, it fetches the page again and swaps the
  * parts marked `data-live` that differ, except one holding the focus (someone is typing there). Without JavaScript
  * nothing of this runs and the page works as before: reload to see changes.
  * `data-live-state` on `<main>` says `connecting`, `live` or `offline`; `data-live-updates` counts swaps.
@@ -50,8 +51,7 @@ export const consoleJs = `
   events.addEventListener('change', () => void refresh());
   events.addEventListener('resync', () => void refresh());
   events.addEventListener('error', () => setState('offline'));
-  // After a break the stream says ready again; what happened meanwhile is fetched then.
-  let first = true;
-  events.addEventListener('ready', () => { if (!first) void refresh(); first = false; });
+  // What changed between rendering this page and the stream being ready (or during a break) is fetched then.
+  events.addEventListener('ready', () => void refresh());
 })();
 `;
