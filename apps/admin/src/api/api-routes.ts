@@ -34,7 +34,7 @@ export const apiTags = {
 } as const;
 export type ApiTag = keyof typeof apiTags;
 
-/** Error statuses a route may declare (400 and 401 are added to every route). */
+/** Error statuses a route may declare (401 is added to every route, 400 to every route that takes input). */
 export type ErrorStatus = 404 | 409 | 413 | 415 | 422 | 503;
 
 export interface ResponseSpec {

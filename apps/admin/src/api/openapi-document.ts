@@ -33,7 +33,12 @@ function operation(route: DescribedRoute): ZodOpenApiOperationObject {
       ...(spec.headers ? { headers: spec.headers } : {}),
     };
   }
-  const errors = new Set<ErrorStatus | 400 | 401>([400, 401, ...(route.errors ?? [])]);
+  const takesInput = route.params !== undefined || route.query !== undefined || route.body !== undefined;
+  const errors = new Set<ErrorStatus | 400 | 401>([
+    ...(takesInput ? [400 as const] : []),
+    401,
+    ...(route.errors ?? []),
+  ]);
   for (const status of [...errors].sort()) {
     responses[String(status) as `4${string}`] = {
       description: ERROR_DESCRIPTIONS[status],

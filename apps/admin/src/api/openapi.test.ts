@@ -5,7 +5,7 @@ import { createHerokuSim, type HerokuSim, type SimServer } from '@hds/heroku-sim
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAdmin, type AdminHarness } from '../test-support/harness.js';
+import { basicAuth, startAdmin, type AdminHarness } from '../test-support/harness.js';
 import { fillPath, routesOf } from '../test-support/routes.js';
 import { openApiPath, type OpenApiDocument } from './openapi-document.js';
 import { createApiRouter } from './router.js';
@@ -117,6 +117,19 @@ describe("the admin API's OpenAPI document", () => {
     }
     expect(answered).toHaveLength(operations.length);
     expect(sim.webhooks({ app: app.name })).toEqual([]); // the DELETE opted out again
+  });
+
+  it('is readable in the console: every operation and shape on /api-reference, the same document to download', async () => {
+    const headers = { authorization: basicAuth() };
+    const page = await fetch(`${admin.url}/api-reference`, { headers });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    for (const { method, path } of describedOperations(document)) {
+      expect(html).toContain(`data-operation="${method} ${path}"`);
+    }
+    for (const name of Object.keys(document.components?.schemas ?? {})) expect(html).toContain(`id="schema-${name}"`);
+    const download = await fetch(`${admin.url}/api-reference/openapi.json`, { headers });
+    expect(await download.json()).toEqual(document);
   });
 
   it('is served only with the bearer token', async () => {

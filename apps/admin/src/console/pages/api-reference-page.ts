@@ -25,6 +25,12 @@ interface JsonSchema {
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
+/** Text with `code` spans, as the document's descriptions write them. */
+function prose(text: string | undefined): SafeHtml {
+  const parts = (text ?? '').split('`');
+  return html`${parts.map((part, i) => (i % 2 === 1 ? html`<code>${part}</code>` : part))}`;
+}
+
 function refName(ref: string): string {
   return ref.replace('#/components/schemas/', '');
 }
@@ -74,7 +80,7 @@ function fields(schema: JsonSchema, depth = 0): SafeHtml {
             <td class="mono">${name}${required.has(name) ? null : html`<span class="muted">?</span>`}</td>
             <td>
               ${typeOf(property, depth)}${limits(property) ? html` <span class="muted small">${limits(property)}</span>` : null}
-              ${property.description ? html`<div class="muted small">${property.description}</div>` : null}
+              ${property.description ? html`<div class="muted small">${prose(property.description)}</div>` : null}
             </td>
           </tr>`,
       )}
@@ -101,7 +107,7 @@ function operationSection(method: string, path: string, op: Operation): SafeHtml
   >
     <h3><span class="method ${method}">${method.toUpperCase()}</span> <code>${path}</code></h3>
     <p>${op.summary}</p>
-    ${op.description ? html`<p class="muted small">${op.description}</p>` : null}
+    ${op.description ? html`<p class="muted small">${prose(op.description)}</p>` : null}
     ${
       op.parameters && op.parameters.length > 0
         ? html`<h4>Parameters</h4>
@@ -114,7 +120,7 @@ function operationSection(method: string, path: string, op: Operation): SafeHtml
                       <td class="muted small">${p.in}</td>
                       <td>
                         ${typeOf(p.schema)}${p.schema && limits(p.schema) ? html` <span class="muted small">${limits(p.schema)}</span>` : null}
-                        ${p.description ? html`<div class="muted small">${p.description}</div>` : null}
+                        ${p.description ? html`<div class="muted small">${prose(p.description)}</div>` : null}
                       </td>
                     </tr>`,
                 )}
@@ -137,7 +143,7 @@ function operationSection(method: string, path: string, op: Operation): SafeHtml
             html`<tr>
               <td class="mono">${status}</td>
               <td>
-                ${response.description}
+                ${prose(response.description)}
                 ${
                   response.content?.['application/json']?.schema && !status.startsWith('4') && !status.startsWith('5')
                     ? html`<div>${typeOf(response.content['application/json'].schema)}</div>`
@@ -167,7 +173,7 @@ export function renderApiReferencePage(options: { document: OpenApiDocument }): 
     title: 'API reference',
     body: html`<h1>${doc.info.title}</h1>
       <section class="card">
-        <p>${doc.info.description}</p>
+        <p>${prose(doc.info.description)}</p>
         <p class="small">
           Send <code>Authorization: Bearer $ADMIN_TOKEN</code>. The OpenAPI 3.1 document:
           <code>GET /api/openapi.json</code> (with the token), or
@@ -201,7 +207,8 @@ export function renderApiReferencePage(options: { document: OpenApiDocument }): 
         ([name, schema]) =>
           html`<article class="card" id="schema-${name}">
             <h3 class="mono">${name}</h3>
-            ${schema.description ? html`<p class="muted small">${schema.description}</p>` : null} ${typeOf(schema)}
+            ${schema.description ? html`<p class="muted small">${prose(schema.description)}</p>` : null}
+            ${typeOf(schema)}
           </article>`,
       )}`,
   });
