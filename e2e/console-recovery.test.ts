@@ -3,10 +3,8 @@
 // Heroku", a rotation shown on the open page without a reload; then heroku-sim restarts mid-flow (the in-memory sim
 // makes its apps again under new ids, so the project's app is missing) and the project is recovered from the console
 // alone. Screenshots go to docs/screenshots/ with UPDATE_SCREENSHOTS=1 (`npm run screenshots -w @hds/admin`).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '@hds/testkit';
+import { chromiumLaunchOptions, screenshotDirectory } from '@hds/testkit';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDefaults } from '../tools/local-env.js';
@@ -25,10 +23,7 @@ const stack = useStack({
   env: { 'heroku-sim': simSeed },
 });
 
-const updateScreenshots = process.env.UPDATE_SCREENSHOTS === '1';
-const screenshots = updateScreenshots
-  ? join(repoRoot, 'docs', 'screenshots')
-  : mkdtempSync(join(tmpdir(), 'hds-e2e-screenshots-'));
+const screenshotDir = screenshotDirectory();
 
 let browser: Browser;
 let context: BrowserContext;
@@ -36,11 +31,7 @@ let page: Page;
 let projectId = '';
 
 beforeAll(async () => {
-  mkdirSync(screenshots, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await chromium.launch(chromiumLaunchOptions);
   // The browser's login prompt for the console, answered for every address (127.0.0.1 and localhost).
   context = await browser.newContext({
     httpCredentials: { username: 'admin', password: stack().adminToken },
@@ -51,10 +42,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await browser?.close();
-  if (!updateScreenshots) rmSync(screenshots, { recursive: true, force: true });
+  screenshotDir.cleanup();
 });
 
-const shot = (name: string) => page.screenshot({ path: join(screenshots, name), fullPage: true });
+const shot = (name: string) => page.screenshot({ path: join(screenshotDir.path, name), fullPage: true });
 const text = async (selector: string) => ((await page.locator(selector).first().textContent()) ?? '').trim();
 const state = () => page.locator('[data-testid=sync-status] .badge').getAttribute('data-state');
 const envRow = '[data-var=HASURA_GRAPHQL_DATABASE_URL]';

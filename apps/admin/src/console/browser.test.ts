@@ -1,38 +1,24 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '@hds/testkit';
+import { chromiumLaunchOptions, screenshotDirectory } from '@hds/testkit';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN } from '../test-support/harness.js';
 import { startPipeline, type Pipeline } from '../test-support/pipeline.js';
 
-/**
- * The screenshots are always taken; `npm run screenshots -w @hds/admin` (UPDATE_SCREENSHOTS=1) writes them to
- * docs/screenshots/ to be committed, other runs to a temporary directory, so tests leave the tree clean.
- */
-const updateScreenshots = process.env.UPDATE_SCREENSHOTS === '1';
-const screenshots = updateScreenshots
-  ? join(repoRoot, 'docs', 'screenshots')
-  : mkdtempSync(join(tmpdir(), 'hds-screenshots-'));
+/** docs/screenshots/ with `npm run screenshots -w @hds/admin`, a temporary directory otherwise. */
+const screenshotDir = screenshotDirectory();
+const screenshots = screenshotDir.path;
 
 let pipeline: Pipeline;
 let browser: Browser;
 
 beforeAll(async () => {
-  mkdirSync(screenshots, { recursive: true });
-  [pipeline, browser] = await Promise.all([
-    startPipeline(),
-    chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    }),
-  ]);
+  [pipeline, browser] = await Promise.all([startPipeline(), chromium.launch(chromiumLaunchOptions)]);
 });
 afterAll(async () => {
   await browser?.close();
   await pipeline?.close();
-  if (!updateScreenshots) rmSync(screenshots, { recursive: true, force: true });
+  screenshotDir.cleanup();
 });
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(screenshots, name), fullPage: true });
