@@ -2,7 +2,7 @@
 // together with one prefixed log stream. Ctrl-C stops all four cleanly. `--dev` runs sources with reload.
 import concurrently from 'concurrently';
 import { ensureDatabase, runMigrations } from '@hds/db';
-import { appPorts, localEnv } from './local-env.js';
+import { appPorts, localDefaults, localEnv } from './local-env.js';
 
 const dev = process.argv.includes('--dev');
 const env = localEnv();
@@ -30,8 +30,10 @@ const { result } = concurrently(
   },
 );
 
+// With the local development settings the password is known and printed; a token of your own is not echoed.
+const password = env.ADMIN_TOKEN === localDefaults.ADMIN_TOKEN ? env.ADMIN_TOKEN : 'your ADMIN_TOKEN';
 console.log(
-  `console: ${env.ADMIN_PUBLIC_URL}/ (user admin, password ADMIN_TOKEN)  ` +
+  `console: ${env.ADMIN_PUBLIC_URL}/ (user admin, password ${password})  ` +
     `webhooks: http://127.0.0.1:${ports.ingress}  heroku-sim: http://127.0.0.1:${ports['heroku-sim']}`,
 );
 

@@ -55,6 +55,11 @@ describe('npm start (tools/start-all.js)', () => {
         what: `${app} /healthz 200 on port ${ports[app]}`,
       });
     }
+    // The start-up line names the console's address and, with the local development settings, its password.
+    await started.waitForLine(
+      (line) => line.includes(`console: http://localhost:${ports.admin}/ (user admin, password local-admin-token)`),
+      { timeoutMs: 5_000 },
+    );
     // One log stream, each line prefixed with the app that wrote it.
     for (const app of APPS) {
       await started.waitForLine((line) => new RegExp(`^${app} +\\{"level"`).test(line), { timeoutMs: 5_000 });

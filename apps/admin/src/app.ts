@@ -11,6 +11,7 @@ import type { OAuthStateStore } from './auth/oauth-state.js';
 import { cookieSecret, sessionMiddleware } from './auth/session.js';
 import { BULL_BOARD_PATH, bullBoardSecurityHeaders, createBullBoardRouter } from './bull-board.js';
 import { consoleErrorHandler } from './console/error-handler.js';
+import type { ProjectEvents } from './console/project-events.js';
 import { createConsoleRouter } from './console/router.js';
 import { createHttpMetrics, requestContext } from './http/request-context.js';
 import { enqueueReconcile } from './jobs.js';
@@ -25,6 +26,8 @@ export interface AdminAppOptions {
   readinessChecks: Record<string, ReadinessCheck>;
   /** Pending "sign in with Heroku" states (Redis in production). */
   oauthStates: OAuthStateStore;
+  /** Project changes (Postgres LISTEN) pushed to open project pages; without it pages follow no changes. */
+  projectEvents?: ProjectEvents | undefined;
   config: {
     adminToken: string;
     /** `ADMIN_PUBLIC_URL`: the OAuth redirect URI's base; `https` makes cookies `Secure`. */
@@ -59,7 +62,8 @@ export function createAdminApp(options: AdminAppOptions): Express {
 
   app.use(requestContext({ logger, metrics: createHttpMetrics(options.registry) }));
   app.use(createOpsRoutes({ registry: options.registry, checks: options.readinessChecks }));
-  app.use('/api', createApiRouter({ sync, producer, reconcileRearmed, adminToken: config.adminToken }));
+  const api = createApiRouter({ sync, producer, reconcileRearmed, adminToken: config.adminToken });
+  app.use('/api', api);
 
   const basic = requireBasic(config.adminToken);
   const bullBoard = createBullBoardRouter(producer.all());
@@ -87,7 +91,15 @@ export function createAdminApp(options: AdminAppOptions): Express {
     }),
   );
   app.use(
-    createConsoleRouter({ sync, producer, secureCookies, oauthEnabled: config.oauth !== undefined, reconcileRearmed }),
+    createConsoleRouter({
+      sync,
+      producer,
+      secureCookies,
+      oauthEnabled: config.oauth !== undefined,
+      reconcileRearmed,
+      projectEvents: options.projectEvents,
+      apiDocument: api.document,
+    }),
   );
   app.use(consoleErrorHandler);
   return app;

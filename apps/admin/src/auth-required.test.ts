@@ -36,10 +36,13 @@ async function state() {
 /** The routes of each area, from its router; params filled with ids that exist where that matters. */
 function areas(): { api: RouteSpec[]; basic: RouteSpec[] } {
   const noop = async () => {};
-  const api = routesOf(
-    createApiRouter({ sync: admin.sync, producer: admin.producer, reconcileRearmed: noop, adminToken: ADMIN_TOKEN }),
-    '/api',
-  );
+  const apiRouter = createApiRouter({
+    sync: admin.sync,
+    producer: admin.producer,
+    reconcileRearmed: noop,
+    adminToken: ADMIN_TOKEN,
+  });
+  const api = routesOf(apiRouter, '/api');
   const console = routesOf(
     createConsoleRouter({
       sync: admin.sync,
@@ -47,6 +50,7 @@ function areas(): { api: RouteSpec[]; basic: RouteSpec[] } {
       secureCookies: false,
       oauthEnabled: false,
       reconcileRearmed: noop,
+      apiDocument: apiRouter.document,
     }),
   );
   const oauth = routesOf(

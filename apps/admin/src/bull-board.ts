@@ -29,7 +29,7 @@ export function createBullBoardRouter(queues: Queue[]): Router {
   createBullBoard({
     queues: queues.map((queue) => new BullMQAdapter(queue)),
     serverAdapter,
-    options: { uiConfig: { boardTitle: 'heroku-db-sync' } },
+    options: { uiConfig: { boardTitle: 'heroku-db-sync', miscLinks: [{ text: 'Back to the console', url: '/' }] } },
   });
   return serverAdapter.getRouter() as Router;
 }

@@ -398,6 +398,12 @@ function consoleForms(): Array<{ path: string; form: Record<string, string> }> {
     secureCookies: false,
     oauthEnabled: true,
     reconcileRearmed: async () => {},
+    apiDocument: createApiRouter({
+      sync: admin.sync,
+      producer: admin.producer,
+      reconcileRearmed: async () => {},
+      adminToken: ADMIN_TOKEN,
+    }).document,
   });
   const forms: Record<string, Record<string, string>> = {
     '/projects': { name: 'never-created' },

@@ -4,6 +4,7 @@ import { createRedis, JobProducer, pingRedis } from '@hds/queue';
 import { SyncService } from '@hds/sync';
 import { createAdminApp } from './app.js';
 import { redisOAuthStateStore } from './auth/oauth-state.js';
+import { listenForProjectChanges } from './console/project-events.js';
 import { adminSecrets, loadAdminEnv } from './env.js';
 
 const env = loadAdminEnv();
@@ -30,6 +31,8 @@ const sync = new SyncService({
   webhooks: { publicBaseUrl: env.PUBLIC_WEBHOOK_BASE_URL, signingKeys: env.WEBHOOK_SIGNING_KEYS },
 });
 const producer = new JobProducer({ connection: redis, prefix: env.QUEUE_PREFIX });
+// Open project pages follow changes: Postgres notifications, pushed as server-sent events.
+const projectEvents = listenForProjectChanges({ sql: database.sql, logger });
 
 const app = createAdminApp({
   sync,
@@ -38,6 +41,7 @@ const app = createAdminApp({
   registry: createMetricsRegistry('admin'),
   readinessChecks: { redis: () => pingRedis(redis), postgres: () => pingDb(database.sql) },
   oauthStates: redisOAuthStateStore({ redis, prefix: env.QUEUE_PREFIX }),
+  projectEvents,
   config: {
     adminToken: env.ADMIN_TOKEN,
     publicUrl: env.ADMIN_PUBLIC_URL,
@@ -54,5 +58,12 @@ const server = await listen(app, { port: env.PORT });
 logger.info({ port: server.port, publicUrl: env.ADMIN_PUBLIC_URL }, 'admin listening');
 onShutdown({
   logger,
-  closers: [() => server.close(), () => producer.close(), () => redis.quit(), () => database.close()],
+  // Open event streams end first, so the server is not kept waiting by them.
+  closers: [
+    () => projectEvents.close(),
+    () => server.close(),
+    () => producer.close(),
+    () => redis.quit(),
+    () => database.close(),
+  ],
 });

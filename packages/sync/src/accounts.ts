@@ -116,19 +116,22 @@ export class AccountCredentials {
 
   /**
    * Gets a fresh access token. The account row is locked while refreshing, and the token generation tells
-   * whether another process refreshed meanwhile, in which case its token is used: one refresh per expiry.
+   * whether another process refreshed meanwhile, in which case its token is used: one refresh per expiry. A
+   * credential replaced since this process read it (a new sign-in or API key) is used as it is now.
    * Returns undefined when no token can be had (API key, no OAuth client, refresh refused).
    */
   async refresh(accountId: string, seenGeneration?: number): Promise<string | undefined> {
     const oauth = this.ctx.heroku.oauth;
-    if (!oauth) return undefined;
     const seen = seenGeneration ?? this.cache.get(accountId)?.generation;
     const token = await this.ctx.db.transaction(async (tx) => {
       const [row] = await tx.select().from(herokuAccounts).where(eq(herokuAccounts.id, accountId)).for('update');
-      if (!row || row.authType !== 'oauth' || row.refreshTokenEncrypted === null) return undefined;
+      if (!row) return undefined;
+      // Replaced since it was read (another process refreshed it, or someone signed in again or gave a new API key,
+      // which can change its kind): use the stored one.
       if (seen !== undefined && row.tokenGeneration !== seen) {
         return this.ctx.keyring.decrypt(row.accessTokenEncrypted, tokenContext(accountId, 'access'));
       }
+      if (!oauth || row.authType !== 'oauth' || row.refreshTokenEncrypted === null) return undefined;
       const refreshToken = this.ctx.keyring.decrypt(row.refreshTokenEncrypted, tokenContext(accountId, 'refresh'));
       let tokens: OAuthTokens;
       try {

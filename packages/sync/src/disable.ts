@@ -10,7 +10,8 @@ import { findLinkByProject } from './links.js';
 /**
  * Opts a project out of the sync: deletes the Heroku webhook and turns the sync off, keeping the env vars as
  * they are. When Heroku cannot be reached the sync still turns off at once; the webhook id is kept, the audit
- * row says the deletion failed, and the reconciler deletes it later (deliveries meanwhile are ignored).
+ * row says the deletion failed, and the reconciler deletes it later (deliveries meanwhile are ignored). A deleted
+ * webhook gets its own `webhook_deleted` audit row, before `sync_disabled`.
  */
 export async function disableSync(
   ctx: SyncContext,
@@ -46,6 +47,15 @@ export async function disableSync(
         ...(webhookDeleted ? { webhookId: null } : {}),
       })
       .where(and(eq(herokuLinks.id, link.id), eq(herokuLinks.enabled, true)));
+    if (link.webhookId && webhookDeleted) {
+      await appendAudit(tx, {
+        projectId: link.projectId,
+        linkId: link.id,
+        action: 'webhook_deleted',
+        actor: 'admin',
+        detail: { webhookId: link.webhookId, app: link.appName, reason: 'opted out' },
+      });
+    }
     if (failure) {
       await appendAudit(tx, {
         projectId: link.projectId,

@@ -12,7 +12,7 @@ export { AccountCredentials, type AccountView } from './accounts.js';
 export { type AuditEntry, type AuditActor, type AuditAction } from './audit.js';
 export { type EnvVarView } from './env-vars.js';
 export { type SyncStatus } from './links.js';
-export { DEFAULT_MAPPINGS, parseMappings, formatMappings, mapConfig } from './mappings.js';
+export { DEFAULT_MAPPINGS, mappingsInputSchema, parseMappings, formatMappings, mapConfig } from './mappings.js';
 export { type ReleaseEventJob, type ReleaseEventResult } from './release-events.js';
 export { type ReconcileReason, type ReconcileResult, CALLS_PER_RECONCILE } from './reconcile.js';
 export { webhookUrl, webhookSecret } from './webhooks.js';

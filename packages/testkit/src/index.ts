@@ -60,3 +60,4 @@ export { dumpRedisKeys, dumpTables, type ExcludedColumn, type RedisEntry } from 
 export { postgresBinDir, startPostgresServer, type PostgresServer, type ShutdownMode } from './postgres-server.js';
 export { tcpProbe } from './tcp-probe.js';
 export { BrowserSession, decideOnHeroku, type BrowserAnswer } from './browser-session.js';
+export { chromiumLaunchOptions, screenshotDirectory, type ScreenshotDirectory } from './screenshots.js';

@@ -31,6 +31,11 @@ export interface StackOptions {
   workerEnv?: Record<string, string>;
   /** The OAuth client the sim accepts and the admin and workers use (default: a random one). */
   oauthClient?: { id: string; secret: string };
+  /**
+   * The host name of `ADMIN_PUBLIC_URL` (default `127.0.0.1`, the address the stack's URLs use): `localhost` makes
+   * the admin's public address differ from `adminUrl`, as under `npm start`.
+   */
+  adminPublicHost?: string;
   /** Env per app, over the stack's (and over `workerEnv`). */
   env?: Partial<Record<StackApp, Record<string, string>>>;
   /** `template` (default): a copy of the migrated test template; `migrate`: a new database, migrated. */
@@ -67,6 +72,8 @@ export interface Stack {
   readonly simUrl: string;
   readonly ingressUrl: string;
   readonly adminUrl: string;
+  /** `ADMIN_PUBLIC_URL`: `adminUrl` unless `adminPublicHost` was given. */
+  readonly adminPublicUrl: string;
   readonly adminToken: string;
   /** The OAuth client the sim accepts and the admin and workers use. */
   readonly oauthClient: { id: string; secret: string };
@@ -302,7 +309,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...serviceEnv(),
         PORT: String(port),
         ADMIN_TOKEN: adminToken,
-        ADMIN_PUBLIC_URL: urlOf(port),
+        ADMIN_PUBLIC_URL: `http://${options.adminPublicHost ?? '127.0.0.1'}:${port}`,
         ...options.env?.admin,
       }),
     });
@@ -342,6 +349,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     simUrl,
     ingressUrl,
     adminUrl,
+    adminPublicUrl: adminUrl.replace('127.0.0.1', options.adminPublicHost ?? '127.0.0.1'),
     adminToken,
     oauthClient,
     database: { name: database.name, url: database.url },

@@ -268,8 +268,9 @@ describe('the sync', () => {
       enabled: false,
       state: 'disabled',
     });
-    const [latest] = (await admin.api('GET', `/api/projects/${project.id}/audit?limit=1`)).json.entries;
+    const [latest, deleted] = (await admin.api('GET', `/api/projects/${project.id}/audit?limit=2`)).json.entries;
     expect(latest).toMatchObject({ action: 'sync_disabled', actor: 'admin', detail: { webhookDeleted: true } });
+    expect(deleted).toMatchObject({ action: 'webhook_deleted', actor: 'admin', detail: { app: app.name } });
     expect((await admin.api('DELETE', `/api/projects/${project.id}/heroku-sync`)).status).toBe(404);
 
     // A rotation after opting out changes nothing here.

@@ -1,19 +1,26 @@
 import express, { Router, type ErrorRequestHandler } from 'express';
+import { z } from 'zod';
 import { requireBearer } from '../auth/bearer.js';
 import { ApiError, toApiError } from '../http/errors.js';
 import { requestLogger } from '../http/request-context.js';
 import { registerAccountRoutes } from './accounts.js';
+import { ApiRoutes } from './api-routes.js';
 import { registerAuditRoutes } from './audit.js';
 import type { ApiDeps } from './deps.js';
 import { registerEnvVarRoutes } from './env-vars.js';
 import { registerHerokuSyncRoutes } from './heroku-sync.js';
+import { createApiDocument, type OpenApiDocument } from './openapi-document.js';
 import { registerProjectRoutes } from './projects.js';
+
+/** The API's express router, and the OpenAPI document generated from the same registrations. */
+export type ApiRouter = Router & { readonly document: OpenApiDocument };
 
 /**
  * The admin API under `/api`: bearer auth, JSON in and out, and every error as `{error: {code, message}}`.
- * One flat router, so its error handler still knows the matched route.
+ * One flat router, so its error handler still knows the matched route. Each route is registered once, with the
+ * schemas of its input and answers (see `api-routes.ts`), which is also what `GET /api/openapi.json` describes.
  */
-export function createApiRouter(deps: ApiDeps & { adminToken: string }): Router {
+export function createApiRouter(deps: ApiDeps & { adminToken: string }): ApiRouter {
   const router = Router();
   router.use((_req, res, next) => {
     res.set('cache-control', 'no-store');
@@ -21,13 +28,28 @@ export function createApiRouter(deps: ApiDeps & { adminToken: string }): Router 
   });
   router.use(requireBearer(deps.adminToken));
   router.use(express.json({ limit: '256kb', strict: true }));
-
-  registerAccountRoutes(router, deps);
-  registerProjectRoutes(router, deps);
-  registerEnvVarRoutes(router, deps);
-  registerHerokuSyncRoutes(router, deps);
-  registerAuditRoutes(router, deps);
-
+  const api = new ApiRoutes(router);
+  registerAccountRoutes(api, deps);
+  registerProjectRoutes(api, deps);
+  registerEnvVarRoutes(api, deps);
+  registerHerokuSyncRoutes(api, deps);
+  registerAuditRoutes(api, deps);
+  const served: { document?: OpenApiDocument } = {};
+  api.route({
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'getOpenApiDocument',
+    summary: 'This OpenAPI 3.1 document',
+    description:
+      'Generated from the zod schemas the routes validate with; also shown in the console at /api-reference.',
+    tags: ['API'],
+    responses: { 200: { description: 'The document', schema: z.record(z.string(), z.unknown()) } },
+    handler: () =>
+      Promise.resolve({ status: 200 as const, body: served.document as unknown as Record<string, unknown> }),
+  });
+  // Built once, from every registration above (its own included): a schema that cannot be described fails here.
+  const document = createApiDocument(api.routes);
+  served.document = document;
   router.use((req, _res, next) => {
     next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.baseUrl}${req.path}`));
   });
@@ -48,5 +70,5 @@ export function createApiRouter(deps: ApiDeps & { adminToken: string }): Router 
       .json({ error: { code: apiError.code, message: apiError.message } });
   };
   router.use(onError);
-  return router;
+  return Object.assign(router, { document }) as ApiRouter;
 }

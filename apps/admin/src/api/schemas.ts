@@ -1,7 +1,10 @@
-import { parseMappings, SyncError } from '@hds/sync';
+import { mappingsInputSchema, parseMappings, SyncError } from '@hds/sync';
 import { z } from 'zod';
+import type {} from 'zod-openapi';
 
 export const uuid = z.uuid({ error: 'must be a UUID' });
+const mappingsDocument = z.toJSONSchema(mappingsInputSchema, { io: 'input', target: 'draft-2020-12' });
+delete mappingsDocument.$schema;
 
 /** An env var or config var name. */
 export const varName = z
@@ -28,6 +31,16 @@ export const mappings = z
       ctx.addIssue({ code: 'custom', message: err.message.replace(/^mappings: ?/, '') });
     }
   })
+  // Checked by the domain's rules; described by the domain's own schema of them.
+  .meta({
+    description:
+      'Config var → env var; default {"DATABASE_URL": "HASURA_GRAPHQL_DATABASE_URL"}. Two config vars may not ' +
+      'write the same env var.',
+    override: mappingsDocument,
+  })
   .optional();
 
-export const projectParams = z.object({ id: uuid });
+export const projectParams = z.object({ id: uuid.meta({ description: 'The project' }) });
+export const accountParams = z.object({
+  accountId: uuid.meta({ description: 'The Heroku account (ours, not Heroku’s)' }),
+});

@@ -45,6 +45,38 @@ async function decide(authorize: URL, decision: 'allow' | 'deny', account: SimAc
 }
 
 describe('sign in with Heroku', () => {
+  it('started at another address than ADMIN_PUBLIC_URL (127.0.0.1 for localhost), moves there first and completes', async () => {
+    const publicAdmin = await startAdmin({
+      herokuApiUrl: simServer.url,
+      publicUrl: (url) => url.replace('127.0.0.1', 'localhost'),
+      oauth: { clientId: CLIENT.id, clientSecret: CLIENT.secret, oauthUrl: simServer.url, browserUrl: simServer.url },
+    });
+    try {
+      const publicUrl = publicAdmin.url.replace('127.0.0.1', 'localhost');
+      const project = await publicAdmin.createProject({ name: 'from-127' });
+      // The browser on 127.0.0.1 is sent to the public address before any state is made...
+      const hop = await new ConsoleClient(publicAdmin.url).get(`/auth/heroku/start?project=${project.id}`);
+      expect(hop.status).toBe(302);
+      expect(hop.headers.get('location')).toBe(`${publicUrl}/auth/heroku/start?project=${project.id}&via=public`);
+      expect(hop.headers.getSetCookie().some((c) => c.startsWith('hds_oauth_state='))).toBe(false);
+      // ...where the sign-in starts, with cookies of that host, and completes (a browser keeps cookies per host).
+      const browser = new ConsoleClient(publicUrl);
+      const started = await browser.get(hop.headers.get('location')!);
+      expect(started.status).toBe(302);
+      const authorize = new URL(started.headers.get('location')!);
+      expect(authorize.searchParams.get('redirect_uri')).toBe(`${publicUrl}/auth/heroku/callback`);
+      const done = await browser.get(await decide(authorize, 'allow'));
+      expect(done.status).toBe(303);
+      expect(done.headers.get('location')).toMatch(new RegExp(`^/projects/${project.id}\\?account=`));
+      // Already at the public address (or marked as moved there): no second hop, whatever the Host header says.
+      expect((await browser.get('/auth/heroku/start')).status).toBe(302);
+      const marked = await new ConsoleClient(publicAdmin.url).get('/auth/heroku/start?via=public');
+      expect(new URL(marked.headers.get('location')!).origin).toBe(simServer.url);
+    } finally {
+      await publicAdmin.close();
+    }
+  });
+
   it('round trip: start → authorize → callback → account stored with encrypted tokens → back to the project', async () => {
     const project = await admin.createProject({ name: 'oauth' });
     const browser = new ConsoleClient(admin.url);

@@ -36,7 +36,11 @@ export interface HerokuOAuthDeps {
 const STATE_COOKIE = 'hds_oauth_state';
 const STATE_TTL_SECONDS = 600;
 
-const startQuery = z.object({ project: uuid.optional() });
+const startQuery = z.object({
+  project: uuid.optional(),
+  /** Set on the hop to `ADMIN_PUBLIC_URL`, so a proxy that rewrites the host cannot make a redirect loop. */
+  via: z.literal('public').optional(),
+});
 const callbackQuery = z.object({
   code: z.string().max(2048).optional(),
   state: z.string().max(256).optional(),
@@ -48,6 +52,7 @@ const callbackQuery = z.object({
 export function createHerokuOAuthRouter(deps: HerokuOAuthDeps): Router {
   const router = Router();
   const redirectUri = `${deps.publicUrl}/auth/heroku/callback`;
+  const publicHost = new URL(deps.publicUrl).host.toLowerCase();
   const stateCookie = cookieOptions(deps.secureCookies, { path: '/auth/heroku', maxAge: STATE_TTL_SECONDS * 1000 });
 
   const page = (res: Response, status: number, title: string, message: string, backHref = '/') => {
@@ -82,6 +87,13 @@ export function createHerokuOAuthRouter(deps: HerokuOAuthDeps): Router {
     }
     const { project } = query.data;
     if (project) await deps.sync.getProject(project); // a 404 page for a project that does not exist
+    // The callback goes to ADMIN_PUBLIC_URL, and the cookies that bind the sign-in to this browser only go back to
+    // the host that set them: a sign-in started at another address (127.0.0.1 for localhost) moves there first.
+    if (req.get('host')?.toLowerCase() !== publicHost && !query.data.via) {
+      const next = new URLSearchParams({ ...(project ? { project } : {}), via: 'public' });
+      res.set('cache-control', 'no-store').redirect(302, `${deps.publicUrl}/auth/heroku/start?${next.toString()}`);
+      return;
+    }
     const state = randomBytes(32).toString('base64url');
     await deps.states.save(state, { sessionId: getSession(res).id, projectId: project }, STATE_TTL_SECONDS);
     res.cookie(STATE_COOKIE, state, stateCookie);

@@ -1,38 +1,24 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '@hds/testkit';
+import { chromiumLaunchOptions, screenshotDirectory } from '@hds/testkit';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN } from '../test-support/harness.js';
 import { startPipeline, type Pipeline } from '../test-support/pipeline.js';
 
-/**
- * The screenshots are always taken; `npm run screenshots -w @hds/admin` (UPDATE_SCREENSHOTS=1) writes them to
- * docs/screenshots/ to be committed, other runs to a temporary directory, so tests leave the tree clean.
- */
-const updateScreenshots = process.env.UPDATE_SCREENSHOTS === '1';
-const screenshots = updateScreenshots
-  ? join(repoRoot, 'docs', 'screenshots')
-  : mkdtempSync(join(tmpdir(), 'hds-screenshots-'));
+/** docs/screenshots/ with `npm run screenshots -w @hds/admin`, a temporary directory otherwise. */
+const screenshotDir = screenshotDirectory();
+const screenshots = screenshotDir.path;
 
 let pipeline: Pipeline;
 let browser: Browser;
 
 beforeAll(async () => {
-  mkdirSync(screenshots, { recursive: true });
-  [pipeline, browser] = await Promise.all([
-    startPipeline(),
-    chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    }),
-  ]);
+  [pipeline, browser] = await Promise.all([startPipeline(), chromium.launch(chromiumLaunchOptions)]);
 });
 afterAll(async () => {
   await browser?.close();
   await pipeline?.close();
-  if (!updateScreenshots) rmSync(screenshots, { recursive: true, force: true });
+  screenshotDir.cleanup();
 });
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(screenshots, name), fullPage: true });
@@ -84,36 +70,53 @@ describe('the console in a browser', () => {
     expect(masked).toMatch(/^postgres:\/\/[^:]+:\*\*\*\*@/);
     expect(await page.content()).not.toContain(app.databaseUrl);
     const fingerprintBefore = await text(page, `${envRow} [data-testid=fingerprint]`);
+    // The page follows changes by itself: its event stream is open (console.js says so on <main>).
+    await page.locator('main[data-live-state=live]').waitFor();
+    expect(await text(page, '[data-testid=live]')).toBe('Live');
     await shot(page, '04-sync-enabled.png');
 
-    // Heroku rotates the credentials (through /_sim/): webhook → ingress → queue → worker → Postgres.
-    const changed = pipeline.nextEnvChange(projectId);
+    // Heroku rotates the credentials (through /_sim/): webhook → ingress → queue → worker → Postgres → pg_notify →
+    // server-sent event → the open page fetches itself and swaps what changed. No reload.
+    const navigations: string[] = [];
+    page.on('framenavigated', (frame) => navigations.push(frame.url()));
+    const started = Date.now();
     const rotation = await fetch(`${simServer.url}/_sim/apps/sushi-prod/rotate-credentials`, { method: 'POST' });
     expect(rotation.ok).toBe(true);
     const rotated = (await rotation.json()) as { version: number; databaseUrl: string };
-    await changed;
-    await page.reload();
+    await page.locator('[data-testid=sync-release]', { hasText: `v${rotated.version}` }).waitFor({ timeout: 5_000 });
+    await page
+      .locator(`${envRow} [data-testid=fingerprint]`)
+      .filter({ hasNotText: fingerprintBefore })
+      .waitFor({ timeout: 5_000 });
+    const shownAfterMs = Date.now() - started;
+    expect(navigations).toEqual([]);
+    expect(shownAfterMs).toBeLessThan(5_000);
     // Only the password changed, so the masked form is the same; the fingerprint and the audit row tell.
     expect(await text(page, `${envRow} [data-testid=env-value]`)).toBe(masked);
-    expect(await text(page, `${envRow} [data-testid=fingerprint]`)).not.toBe(fingerprintBefore);
-    expect(await text(page, '[data-testid=sync-release]')).toBe(`v${rotated.version}`);
     const newest = page.locator('[data-testid=audit] tbody tr').first();
+    await page
+      .locator('[data-testid=audit] tbody tr[data-action=env_synced]', { hasText: `v${rotated.version}` })
+      .waitFor();
     expect(await newest.getAttribute('data-action')).toBe('env_synced');
-    expect(await newest.textContent()).toContain(`v${rotated.version}`);
     expect(await newest.textContent()).toContain('webhook');
     const revealed = await admin.api('GET', `/api/projects/${projectId}/env?reveal=true`);
     expect(revealed.json.vars[0].value).toBe(rotated.databaseUrl);
     expect(await page.content()).not.toContain(rotated.databaseUrl);
     await shot(page, '05-after-rotation.png');
+    console.log(`the open page showed the rotation ${shownAfterMs} ms after it was asked for, without a reload`);
 
-    // Opt out: the webhook goes, the env var stays.
-    await page.getByRole('button', { name: 'Opt out of the sync' }).click();
+    // Opt out, after a confirmation step: the webhook goes (with its own audit row), the env var stays.
+    await page.getByRole('link', { name: 'Opt out of the sync' }).click();
+    await page.waitForURL(new RegExp(`/projects/${projectId}/sync/opt-out$`));
+    expect(await text(page, 'h1')).toBe('Opt out of the sync?');
+    await page.getByRole('button', { name: 'Yes, opt out' }).click();
     await page.waitForURL(new RegExp(`/projects/${projectId}#sync$`));
     expect(await text(page, '.flash')).toBe(
       'The sync is off and its Heroku webhook deleted. The env vars keep their values.',
     );
-    expect(await page.locator('[data-testid=audit] tbody tr').first().getAttribute('data-action')).toBe(
-      'sync_disabled',
+    expect(await page.locator('[data-testid=audit] tbody tr').nth(0).getAttribute('data-action')).toBe('sync_disabled');
+    expect(await page.locator('[data-testid=audit] tbody tr').nth(1).getAttribute('data-action')).toBe(
+      'webhook_deleted',
     );
     expect(await text(page, `${envRow} [data-testid=fingerprint]`)).not.toBe(fingerprintBefore);
     expect(sim.webhooks({ app: app.name })).toEqual([]);
@@ -123,6 +126,11 @@ describe('the console in a browser', () => {
     await page.goto(`${admin.url}/admin/queues/queue/heroku-events?status=completed`);
     await page.getByText('release-event').first().waitFor();
     await shot(page, '07-bull-board.png');
+
+    // The API reference, rendered from the OpenAPI document.
+    await page.goto(`${admin.url}/api-reference`);
+    await page.locator('[data-operation="PUT /api/projects/{id}/heroku-sync"]').waitFor();
+    await page.screenshot({ path: join(screenshots, '08-api-reference.png') }); // its top: the page is long
     await context.close();
   });
 });

@@ -60,7 +60,11 @@ describe('console sync flow with an API key', () => {
       _csrf: ConsoleClient.csrfToken(pick.text),
     });
     expect(notVisible.status).toBe(303);
-    expect((await browser.get(projectPath)).text).toContain('the Heroku account cannot see an app called');
+    // Back to the picker of the same account, so another app can be picked at once.
+    expect(notVisible.headers.get('location')).toBe(`${projectPath}?account=${accountId}#repick`);
+    const again = await browser.get(notVisible.headers.get('location')!);
+    expect(again.text).toContain('the Heroku account cannot see an app called');
+    expect(again.text).toContain('<select name="app" required>');
     expect((await admin.api('GET', `/api/projects/${project.id}/heroku-sync`)).json.enabled).toBe(false);
 
     // Enable console-app-a into a custom env var.
@@ -93,7 +97,16 @@ describe('console sync flow with an API key', () => {
 
     // Opt out while Heroku does not answer: off anyway, and the page says the webhook is left for later.
     sim.setFaults({ api: { errors: { rate: 1, status: 503 } } });
-    await browser.post(`${projectPath}/sync/disable`, { _csrf: ConsoleClient.csrfToken(failing.text) });
+    // Opting out takes a confirmation step: the button leads to it, a post without it goes there.
+    expect(failing.text).toContain(`href="${projectPath}/sync/opt-out"`);
+    const unconfirmed = await browser.post(`${projectPath}/sync/disable`, {
+      _csrf: ConsoleClient.csrfToken(failing.text),
+    });
+    expect(unconfirmed.headers.get('location')).toBe(`${projectPath}/sync/opt-out`);
+    const confirm = await browser.get(`${projectPath}/sync/opt-out`);
+    expect(confirm.text).toContain('Opt out of the sync?');
+    expect((await admin.api('GET', `/api/projects/${project.id}/heroku-sync`)).json.enabled).toBe(true);
+    await browser.post(`${projectPath}/sync/disable`, { _csrf: ConsoleClient.csrfToken(confirm.text), confirm: 'yes' });
     sim.clearFaults();
     const off = await browser.get(projectPath);
     expect(off.text).toContain('The sync is off. Heroku did not answer, so its webhook will be deleted later.');

@@ -92,7 +92,9 @@ describe('console', () => {
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe(`/projects/${project.id}`);
     const after = await browser.get(`/projects/${project.id}`);
-    expect(after.text).toMatch(/class="flash error"[^>]*>invalid form: name: /);
+    expect(after.text).toMatch(
+      /class="flash error"[^>]*>Variable name must be letters, digits and _ \(not starting with a digit\), at most 128\.</,
+    );
   });
 
   it('says "opt out" cannot happen when the sync is off, and renders readable 404 pages', async () => {
@@ -101,11 +103,22 @@ describe('console', () => {
     const page = await browser.get(`/projects/${project.id}`);
     const res = await browser.post(`/projects/${project.id}/sync/disable`, {
       _csrf: ConsoleClient.csrfToken(page.text),
+      confirm: 'yes',
     });
     expect(res.status).toBe(303);
     expect((await browser.get(`/projects/${project.id}`)).text).toContain('the sync is not enabled for this project');
+    // Its confirmation step says so too.
+    const confirm = await browser.get(`/projects/${project.id}/sync/opt-out`);
+    expect(confirm.status).toBe(303);
+    expect((await browser.get(confirm.headers.get('location')!)).text).toContain('The sync is already off.');
 
-    for (const path of ['/projects/not-a-uuid', '/projects/0b7cbb4e-4a87-4f55-9f4c-2a3f0e1c9d11', '/nowhere']) {
+    for (const path of [
+      '/projects/not-a-uuid',
+      '/projects/0b7cbb4e-4a87-4f55-9f4c-2a3f0e1c9d11',
+      '/projects/not-a-uuid/sync/opt-out',
+      '/projects/0b7cbb4e-4a87-4f55-9f4c-2a3f0e1c9d11/events',
+      '/nowhere',
+    ]) {
       const missing = await browser.get(path);
       expect(missing.status, path).toBe(404);
       expect(missing.headers.get('content-type')).toMatch(/^text\/html/);

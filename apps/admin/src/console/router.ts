@@ -6,13 +6,18 @@ import { appRef, envValue, uuid, varName } from '../api/schemas.js';
 import { csrfValid, getSession } from '../auth/session.js';
 import { toApiError } from '../http/errors.js';
 import { requestLogger } from '../http/request-context.js';
-import { describeIssues } from '../http/validate.js';
+import type { OpenApiDocument } from '../api/openapi-document.js';
 import { enqueueReconcile } from '../jobs.js';
 import { consoleErrorHandler } from './error-handler.js';
 import { setFlash, takeFlash } from './flash.js';
+import { FormError, parseForm } from './form.js';
+import { consoleJs } from './live-script.js';
+import { renderApiReferencePage } from './pages/api-reference-page.js';
 import { renderErrorPage } from './pages/error-page.js';
-import { renderProjectPage } from './pages/project-page.js';
+import { renderOptOutPage, renderProjectPage } from './pages/project-page.js';
 import { renderProjectsPage } from './pages/projects-page.js';
+import type { ProjectEvents } from './project-events.js';
+import { streamProjectEvents } from './project-stream.js';
 import { consoleCss } from './styles.js';
 
 export interface ConsoleDeps {
@@ -21,19 +26,15 @@ export interface ConsoleDeps {
   secureCookies: boolean;
   oauthEnabled: boolean;
   reconcileRearmed(linkIds: readonly string[]): Promise<void>;
-}
-
-/** A console form that did not validate: shown as a flash message on the page it came from. */
-class FormError extends Error {}
-
-function parseForm<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new FormError(describeIssues(result.error, 'form'));
-  return result.data;
+  /** Changes of projects, pushed to open project pages; without it pages do not follow changes by themselves. */
+  projectEvents?: ProjectEvents | undefined;
+  /** The admin API's OpenAPI document, shown at `/api-reference`. */
+  apiDocument: OpenApiDocument;
 }
 
 const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; " +
+  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const securityHeaders: RequestHandler = (_req, res, next) => {
   res.set({
@@ -48,13 +49,25 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
 
 const projectParams = z.object({ id: uuid });
 const projectQuery = z.object({ account: uuid.optional().catch(undefined) });
-const createProjectForm = z.object({ name: z.string().trim().min(1, 'a name is required').max(200) });
+const createProjectForm = z.object({
+  name: z.string().trim().min(1, 'is required').max(200, 'is too long (200 characters at most)'),
+});
 const apiKeyForm = z.object({
-  apiKey: z.string().trim().min(1, 'an API key is required').max(512),
+  apiKey: z.string().trim().min(1, 'is required').max(512, 'is too long (512 characters at most)'),
   project: uuid.optional().or(z.literal('').transform(() => undefined)),
 });
 const envForm = z.object({ name: varName, value: envValue });
 const enableForm = z.object({ accountId: uuid, app: appRef, target: varName });
+const optOutForm = z.object({ confirm: z.literal('yes').optional().catch(undefined) });
+
+/** How each form names its fields, for its error messages. */
+const labels = {
+  project: { id: 'The project' },
+  createProject: { name: 'Project name' },
+  apiKey: { apiKey: 'Heroku API key', project: 'The project' },
+  env: { name: 'Variable name', value: 'Value' },
+  enable: { accountId: 'The Heroku account', app: 'Heroku app', target: 'The variable to write DATABASE_URL to' },
+};
 
 /**
  * The console: server-rendered pages, forms posted with a CSRF token, post/redirect/get with flash messages.
@@ -68,6 +81,9 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
 
   router.get('/console.css', (_req, res) => {
     res.type('text/css').set('cache-control', 'public, max-age=300').send(consoleCss);
+  });
+  router.get('/console.js', (_req, res) => {
+    res.type('text/javascript').set('cache-control', 'public, max-age=300').send(consoleJs);
   });
 
   router.use(securityHeaders);
@@ -107,6 +123,12 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
       }
       res.redirect(303, target);
     };
+  /** The project of a page's path; a malformed id is a 404 page like a missing project. */
+  const pageProjectId = (req: Request): string => {
+    const parsed = projectParams.safeParse(req.params);
+    if (!parsed.success) throw new SyncError('not_found', 'no such project');
+    return parsed.data.id;
+  };
   const projectPath = (req: Request) => {
     const id = req.params.id;
     return typeof id === 'string' && uuid.safeParse(id).success ? `/projects/${id}` : '/';
@@ -129,7 +151,7 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
     '/projects',
     action(
       async (req, res) => {
-        const form = parseForm(createProjectForm, req.body);
+        const form = parseForm(createProjectForm, req.body, labels.createProject);
         const project = await sync.createProject({ name: form.name });
         flash(res, 'ok', `Project ${project.name} created.`);
         return `/projects/${project.id}`;
@@ -142,7 +164,7 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
     '/accounts',
     action(
       async (req, res) => {
-        const form = parseForm(apiKeyForm, req.body);
+        const form = parseForm(apiKeyForm, req.body, labels.apiKey);
         const { account, rearmedLinks } = await sync.addAccount({ apiKey: form.apiKey });
         await deps.reconcileRearmed(rearmedLinks);
         flash(res, 'ok', `Heroku account ${account.email} connected.`);
@@ -184,7 +206,8 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
       sync.listAccounts(),
       sync.listAudit(id, { limit: 50 }),
     ]);
-    const account = project.sync.enabled ? undefined : accounts.find((a) => a.id === accountId);
+    // The app picker, in any state: a sync that is on can move to another app (or the same one under a new id).
+    const account = accounts.find((a) => a.id === accountId);
     let apps: { id: string; name: string }[] | undefined;
     let appsError: string | undefined;
     if (account) {
@@ -215,45 +238,59 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
   router.post(
     '/projects/:id/env',
     action(async (req, res) => {
-      const { id } = parseForm(projectParams, req.params);
-      const form = parseForm(envForm, req.body);
+      const { id } = parseForm(projectParams, req.params, labels.project);
+      const form = parseForm(envForm, req.body, labels.env);
       const { changed } = await sync.setEnvVar(id, form.name, form.value);
       flash(res, 'ok', changed ? `${form.name} saved.` : `${form.name} already had that value.`);
       return `/projects/${id}#env`;
     }, projectPath),
   );
 
+  /** Back to the app picker of the account the form named, so a refused enable can be tried again at once. */
+  const pickerPath = (req: Request) => {
+    const accountId = (req.body as { accountId?: unknown } | undefined)?.accountId;
+    const account = typeof accountId === 'string' && uuid.safeParse(accountId).success ? `?account=${accountId}` : '';
+    return `${projectPath(req)}${account}#repick`;
+  };
+
   router.post(
     '/projects/:id/sync',
-    action(
-      async (req, res) => {
-        const { id } = parseForm(projectParams, req.params);
-        const form = parseForm(enableForm, req.body);
-        const status = await sync.enableSync({
-          projectId: id,
-          accountId: form.accountId,
-          app: form.app,
-          mappings: { DATABASE_URL: form.target },
-        });
-        const release = status.lastReleaseVersion === null ? '' : ` at release v${status.lastReleaseVersion}`;
-        flash(
-          res,
-          status.state === 'active' ? 'ok' : 'error',
-          status.state === 'active'
-            ? `Sync enabled for ${status.app?.name ?? form.app}: ${form.target} is up to date${release}.`
-            : `Sync enabled for ${status.app?.name ?? form.app}, but: ${status.lastError ?? status.state}`,
-        );
-        return `/projects/${id}#sync`;
-      },
-      (req) => `${projectPath(req)}#sync`,
-    ),
+    action(async (req, res) => {
+      const { id } = parseForm(projectParams, req.params, labels.project);
+      const form = parseForm(enableForm, req.body, labels.enable);
+      // Picking an app again keeps the other mappings (set through the API); the form sets where DATABASE_URL goes.
+      const current = await sync.getSyncStatus(id);
+      const databaseUrl = current.mappings.DATABASE_URL;
+      const status = await sync.enableSync({
+        projectId: id,
+        accountId: form.accountId,
+        app: form.app,
+        mappings: {
+          ...current.mappings,
+          DATABASE_URL:
+            databaseUrl === undefined || typeof databaseUrl === 'string'
+              ? form.target
+              : { ...databaseUrl, to: form.target },
+        },
+      });
+      const release = status.lastReleaseVersion === null ? '' : ` at release v${status.lastReleaseVersion}`;
+      const ok = status.state === 'active';
+      flash(
+        res,
+        ok ? 'ok' : 'error',
+        ok
+          ? `Sync enabled for ${status.app?.name ?? form.app}: ${form.target} is up to date${release}.`
+          : `Sync enabled for ${status.app?.name ?? form.app}, but: ${status.lastError ?? status.state}`,
+      );
+      return ok ? `/projects/${id}#sync` : pickerPath(req);
+    }, pickerPath),
   );
 
   router.post(
     '/projects/:id/sync/reconcile',
     action(
       async (req, res) => {
-        const { id } = parseForm(projectParams, req.params);
+        const { id } = parseForm(projectParams, req.params, labels.project);
         const linkId = await sync.linkIdForReconcile(id);
         await enqueueReconcile(deps.producer, { linkId, reason: 'manual' });
         flash(res, 'ok', 'Check queued: the worker compares the app with Heroku now.');
@@ -263,11 +300,24 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
     ),
   );
 
+  router.get('/projects/:id/sync/opt-out', async (req, res) => {
+    const id = pageProjectId(req);
+    const project = await sync.getProject(id);
+    if (!project.sync.enabled) {
+      flash(res, 'error', 'The sync is already off.');
+      res.redirect(303, `/projects/${id}#sync`);
+      return;
+    }
+    res.type('html').send(renderOptOutPage({ project, csrfToken: getSession(res).csrfToken }));
+  });
+
   router.post(
     '/projects/:id/sync/disable',
     action(
       async (req, res) => {
-        const { id } = parseForm(projectParams, req.params);
+        const { id } = parseForm(projectParams, req.params, labels.project);
+        // Opting out takes the confirmation step: a form without it goes to that step.
+        if (optOutForm.parse(req.body).confirm !== 'yes') return `/projects/${id}/sync/opt-out`;
         const { webhookDeleted } = await sync.disableSync(id);
         flash(
           res,
@@ -281,6 +331,23 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
       (req) => `${projectPath(req)}#sync`,
     ),
   );
+
+  router.get('/projects/:id/events', async (req, res) => {
+    const id = pageProjectId(req);
+    await sync.getProject(id); // 404 for a project that does not exist
+    if (!deps.projectEvents) {
+      res.status(404).type('text/plain').send('live updates are off\n');
+      return;
+    }
+    streamProjectEvents({ req, res, events: deps.projectEvents, projectId: id });
+  });
+
+  router.get('/api-reference', (_req, res) => {
+    res.type('html').send(renderApiReferencePage({ document: deps.apiDocument }));
+  });
+  router.get('/api-reference/openapi.json', (_req, res) => {
+    res.json(deps.apiDocument);
+  });
 
   router.use((_req, res) => {
     res

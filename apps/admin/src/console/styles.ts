@@ -61,4 +61,20 @@ details summary { cursor: pointer; color: var(--accent); margin-top: 12px; }
 .fp { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 11px; color: var(--muted); margin-left: 6px; background: #f2f4f7; border-radius: 4px; padding: 0 4px; white-space: nowrap; }
 td time { white-space: nowrap; }
 table[data-testid=audit] td.mono { word-break: normal; overflow-wrap: anywhere; }
+.help { border-radius: 8px; padding: 10px 14px; margin: 14px 0 0; background: var(--warn-bg); border: 1px solid #f3d19e; }
+.help.error { background: var(--bad-bg); border-color: #f1b5ae; }
+.help p { margin: 4px 0; }
+a.button.danger { background: #fff; color: var(--bad); border: 1px solid #f1b5ae; }
+a.button.danger:hover { background: var(--bad-bg); }
+details#repick { margin-top: 16px; border-top: 1px solid var(--line); }
+.live { font-size: 12px; font-weight: 600; vertical-align: middle; margin-left: 8px; padding: 1px 8px; border-radius: 999px; background: #f2f4f7; color: var(--muted); }
+.live.live { background: var(--ok-bg); color: var(--ok); }
+.live.offline { background: var(--warn-bg); color: var(--warn); }
+.method { display: inline-block; min-width: 62px; text-align: center; font-size: 12px; font-weight: 700; border-radius: 4px; padding: 1px 6px; color: #fff; background: var(--muted); }
+.method.get { background: #1f6feb; } .method.post { background: var(--ok); } .method.put { background: var(--warn); }
+.method.delete { background: var(--bad); } .method.patch { background: var(--accent); }
+table.fields { margin: 4px 0 8px; } table.fields td { padding: 4px 8px; } table.fields td:first-child { width: 180px; }
+h4 { font-size: 13px; margin: 14px 0 4px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
+pre.example { background: #f6f7fb; border: 1px solid var(--line); border-radius: 6px; padding: 8px 10px; font-size: 12px; overflow-x: auto; }
+ul.toc { padding-left: 18px; } ul.toc li { margin: 4px 0; }
 `;

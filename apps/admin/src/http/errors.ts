@@ -1,18 +1,29 @@
 import { isHerokuApiError } from '@hds/heroku';
 import { assertNever, RateLimitedError, SyncError, type SyncErrorCode } from '@hds/sync';
 
-/** Codes the API answers with, besides the domain's own `SyncErrorCode`s. */
-export type ApiErrorCode =
-  | SyncErrorCode
-  | 'invalid_json'
-  | 'invalid_input'
-  | 'unauthorized'
-  | 'conflict'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'rate_limited'
-  | 'queue_unavailable'
-  | 'internal';
+/** The domain's codes (a code added there and not here fails to compile). */
+const syncErrorCodes: Record<SyncErrorCode, true> = {
+  not_found: true,
+  invalid: true,
+  app_not_visible: true,
+  heroku_unavailable: true,
+  heroku_refused: true,
+};
+
+/** Codes the API answers with: the domain's `SyncErrorCode`s and the API's own. */
+export const apiErrorCodes = [
+  ...(Object.keys(syncErrorCodes) as SyncErrorCode[]),
+  'invalid_json',
+  'invalid_input',
+  'unauthorized',
+  'conflict',
+  'payload_too_large',
+  'unsupported_media_type',
+  'rate_limited',
+  'queue_unavailable',
+  'internal',
+] as const;
+export type ApiErrorCode = (typeof apiErrorCodes)[number];
 
 /** An error with the status and `{error: {code, message}}` the client sees. */
 export class ApiError extends Error {

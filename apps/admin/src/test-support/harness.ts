@@ -15,6 +15,7 @@ import type { Redis } from 'ioredis';
 import { createAdminApp } from '../app.js';
 import type { HerokuOAuthConfig } from '../auth/heroku-oauth.js';
 import { redisOAuthStateStore } from '../auth/oauth-state.js';
+import { listenForProjectChanges } from '../console/project-events.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const basicAuth = (user = 'admin', password = ADMIN_TOKEN) =>
@@ -47,7 +48,8 @@ export async function startAdmin(
   options: {
     herokuApiUrl?: string;
     oauth?: HerokuOAuthConfig;
-    publicUrl?: string;
+    /** `ADMIN_PUBLIC_URL`, or how to make it from the address the admin listens on (default: that address). */
+    publicUrl?: string | ((url: string) => string);
     sync?: Partial<SyncDeps>;
     /** Reuse a database and Redis prefix (the browser test shares them with the worker). */
     database?: TestDatabase;
@@ -80,6 +82,8 @@ export async function startAdmin(
     ...options.sync,
   });
   const producer = new JobProducer({ connection: redis, prefix: testRedis.prefix });
+  const projectEvents = listenForProjectChanges({ sql: database.client.sql, logger });
+  await projectEvents.ready;
   // The OAuth redirect URI names the admin's port, known only once it listens: listen first, then build the app.
   const holder: { app?: ReturnType<typeof createAdminApp> } = {};
   let server: RunningServer | undefined = await listen(
@@ -97,9 +101,10 @@ export async function startAdmin(
     registry: createMetricsRegistry('admin'),
     readinessChecks: { redis: () => pingRedis(redis), postgres: () => pingDb(database.client.sql) },
     oauthStates: redisOAuthStateStore({ redis, prefix: testRedis.prefix }),
+    projectEvents,
     config: {
       adminToken: ADMIN_TOKEN,
-      publicUrl: options.publicUrl ?? url,
+      publicUrl: typeof options.publicUrl === 'function' ? options.publicUrl(url) : (options.publicUrl ?? url),
       oauth: options.oauth,
     },
   });
@@ -136,6 +141,7 @@ export async function startAdmin(
       return res.json as ProjectView;
     },
     close: async () => {
+      await projectEvents.close();
       await server?.close(1000);
       server = undefined;
       await producer.close();

@@ -3,6 +3,7 @@ import { CSRF_FIELD } from '../../auth/session.js';
 import { actionLabel, shortFingerprint, stateBadge, when } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 import { layout, type Flash } from '../layout.js';
+import { stateHelp } from '../state-help.js';
 
 export interface ProjectPageData {
   project: ProjectView;
@@ -60,7 +61,7 @@ function envSection(data: ProjectPageData, csrf: SafeHtml) {
   return html`<section class="card" id="env">
     <h2>Environment variables</h2>
     <p class="muted small">Values are masked: passwords and tokens are never shown here.</p>
-    ${rows}
+    <div data-live="env">${rows}</div>
     <details>
       <summary>Set a variable</summary>
       <form class="row" method="post" action="${base}/env">
@@ -85,11 +86,24 @@ function mappingList(sync: SyncStatus) {
   });
 }
 
+/** The state, and when it is not `active`, why and what to do. */
+function stateExplained(data: ProjectPageData) {
+  const { sync } = data.project;
+  const account = data.accounts.find((a) => a.id === sync.accountId);
+  const help = stateHelp({ sync, accountEmail: account?.email });
+  if (!help) return null;
+  return html`<div class="help ${sync.state}" data-testid="state-help">
+    <p><strong>Why:</strong> ${help.why}</p>
+    <p><strong>What to do:</strong> ${help.todo}</p>
+  </div>`;
+}
+
 function enabledSync(data: ProjectPageData, csrf: SafeHtml) {
   const { sync } = data.project;
   const base = `/projects/${data.project.id}/sync`;
   const account = data.accounts.find((a) => a.id === sync.accountId);
-  return html`<dl class="facts" data-testid="sync-status">
+  return html`<div data-live="sync">
+    <dl class="facts" data-testid="sync-status">
       <dt>State</dt>
       <dd>${stateBadge(sync.state)}</dd>
       <dt>Heroku app</dt>
@@ -109,17 +123,14 @@ function enabledSync(data: ProjectPageData, csrf: SafeHtml) {
         ${sync.lastError ? html`<span class="error-text" data-testid="sync-error">${sync.lastError}</span>` : html`<span class="muted">none</span>`}
       </dd>
     </dl>
+    ${stateExplained(data)}
     <div class="actions">
       <form class="inline" method="post" action="${base}/reconcile">
         ${csrf}<button type="submit" class="secondary">Check now</button>
       </form>
-      <form class="inline" method="post" action="${base}/disable">
-        ${csrf}<button type="submit" class="danger">Opt out of the sync</button>
-      </form>
+      <a class="button danger" href="${base}/opt-out">Opt out of the sync</a>
     </div>
-    <p class="muted small">
-      Opting out deletes the Heroku webhook and stops updates; the env vars keep their current values.
-    </p>`;
+  </div>`;
 }
 
 function pickAccount(data: ProjectPageData, csrf: SafeHtml) {
@@ -130,7 +141,7 @@ function pickAccount(data: ProjectPageData, csrf: SafeHtml) {
   const chooser =
     data.accounts.length === 0
       ? null
-      : html`<form class="row" method="get" action="${base}#sync">
+      : html`<form class="row" method="get" action="${base}#repick">
           <label
             >Heroku account<select name="account">
               ${data.accounts.map(
@@ -156,6 +167,12 @@ function pickAccount(data: ProjectPageData, csrf: SafeHtml) {
   </div>`;
 }
 
+/** An app of the picker; the app the sync follows now comes selected (picking it again is the usual repair). */
+const appOption = (app: { id: string; name: string }, current: string | undefined) =>
+  app.name === current
+    ? html`<option value="${app.id}" selected>${app.name}</option>`
+    : html`<option value="${app.id}">${app.name}</option>`;
+
 function pickApp(data: ProjectPageData, csrf: SafeHtml) {
   if (!data.account) return null;
   let content: SafeHtml;
@@ -169,18 +186,18 @@ function pickApp(data: ProjectPageData, csrf: SafeHtml) {
       <input type="hidden" name="accountId" value="${data.account.id}" />
       <label
         >Heroku app<select name="app" required>
-          ${data.apps.map((app) => html`<option value="${app.id}">${app.name}</option>`)}
+          ${data.apps.map((app) => appOption(app, data.project.sync.app?.name))}
         </select></label
       >
       <label
         >Write DATABASE_URL to<input
           name="target"
-          value="${DEFAULT_TARGET}"
+          value="${currentTarget(data.project.sync)}"
           required
           pattern="[A-Za-z_][A-Za-z0-9_]*"
           maxlength="128"
       /></label>
-      <button type="submit">Enable sync</button>
+      <button type="submit">${data.project.sync.enabled ? 'Use this app' : 'Enable sync'}</button>
     </form>`;
   }
   return html`<div class="step current">
@@ -189,16 +206,34 @@ function pickApp(data: ProjectPageData, csrf: SafeHtml) {
   </div>`;
 }
 
+/** Where DATABASE_URL goes now (the default for a new sync). */
+function currentTarget(sync: SyncStatus): string {
+  const mapping = sync.mappings.DATABASE_URL;
+  if (mapping === undefined) return DEFAULT_TARGET;
+  return typeof mapping === 'string' ? mapping : mapping.to;
+}
+
 function syncSection(data: ProjectPageData, csrf: SafeHtml) {
   const { sync } = data.project;
+  const steps = html`<div class="steps">${pickAccount(data, csrf)}${pickApp(data, csrf)}</div>`;
   const body = sync.enabled
-    ? enabledSync(data, csrf)
+    ? html`${enabledSync(data, csrf)}
+        <details id="repick" data-testid="repick" ${sync.state !== 'active' || data.account ? 'open' : ''}>
+          <summary>Pick the app again, or another app</summary>
+          <p class="muted small">
+            The sync moves to the app you pick (also the same app made again under a new id) and applies its current
+            config at once; the env vars keep their values until then.
+          </p>
+          ${steps}
+        </details>`
     : html`<p>
           Keep <span class="mono">${DEFAULT_TARGET}</span> in sync with the Postgres of a Heroku app: when Heroku
           rotates the database credentials, the new URL is written here within seconds.
         </p>
-        ${sync.app ? html`<p class="muted small">The sync with <span class="mono">${sync.app.name}</span> is off.</p>` : null}
-        <div class="steps">${pickAccount(data, csrf)}${pickApp(data, csrf)}</div>`;
+        <div data-live="sync">
+          ${sync.app ? html`<p class="muted small">The sync with <span class="mono">${sync.app.name}</span> is off.</p>` : null}
+        </div>
+        <div id="repick">${steps}</div>`;
   return html`<section class="card" id="sync">
     <h2>Sync Database URL</h2>
     ${body}
@@ -263,7 +298,7 @@ function auditSection(data: ProjectPageData) {
         </table>`;
   return html`<section class="card" id="audit">
     <h2>Audit log</h2>
-    ${rows}
+    <div data-live="audit">${rows}</div>
   </section>`;
 }
 
@@ -272,8 +307,41 @@ export function renderProjectPage(data: ProjectPageData): string {
   return layout({
     title: data.project.name,
     flash: data.flash,
-    body: html`<div class="crumbs"><a href="/">Projects</a> / ${data.project.name}</div>
+    // Server-sent events tell the page when the project changed (console.js); without JavaScript, reload.
+    events: `/projects/${data.project.id}/events`,
+    body: html`<div class="crumbs">
+        <a href="/">Projects</a> / ${data.project.name} <span class="live" data-testid="live" hidden></span>
+      </div>
       <h1>${data.project.name}</h1>
       ${envSection(data, csrf)} ${syncSection(data, csrf)} ${auditSection(data)}`,
+  });
+}
+
+/** The confirmation step before opting out: what stops, what stays. */
+export function renderOptOutPage(data: { project: ProjectView; csrfToken: string }): string {
+  const { project } = data;
+  const target = currentTarget(project.sync);
+  return layout({
+    title: `Opt out: ${project.name}`,
+    body: html`<div class="crumbs">
+        <a href="/">Projects</a> / <a href="/projects/${project.id}">${project.name}</a>
+      </div>
+      <section class="card" data-testid="opt-out">
+        <h1>Opt out of the sync?</h1>
+        <p>
+          <span class="mono">${target}</span> of ${project.name} stops following
+          <span class="mono">${project.sync.app?.name}</span>. The Heroku webhook is deleted. The env vars keep their
+          current values, so the next time Heroku rotates the database credentials, this project keeps the old URL.
+        </p>
+        <p class="muted small">You can enable the sync again at any time; it catches up at once.</p>
+        <div class="actions">
+          <form class="inline" method="post" action="/projects/${project.id}/sync/disable">
+            <input type="hidden" name="${CSRF_FIELD}" value="${data.csrfToken}" />
+            <input type="hidden" name="confirm" value="yes" />
+            <button type="submit" class="danger">Yes, opt out</button>
+          </form>
+          <a class="button secondary" href="/projects/${project.id}#sync">Keep the sync</a>
+        </div>
+      </section>`,
   });
 }
