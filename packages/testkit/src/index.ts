@@ -57,7 +57,13 @@ export {
 } from './hostile-corpus.js';
 export { sendHttp, sendRawBytes, type RawAnswer } from './raw-http.js';
 export { dumpRedisKeys, dumpTables, type ExcludedColumn, type RedisEntry } from './state-snapshot.js';
-export { postgresBinDir, startPostgresServer, type PostgresServer, type ShutdownMode } from './postgres-server.js';
+export {
+  postgresBinDir,
+  startPostgresServer,
+  type PostgresAuth,
+  type PostgresServer,
+  type ShutdownMode,
+} from './postgres-server.js';
 export { tcpProbe } from './tcp-probe.js';
 export { BrowserSession, decideOnHeroku, type BrowserAnswer } from './browser-session.js';
 export { chromiumLaunchOptions, screenshotDirectory, type ScreenshotDirectory } from './screenshots.js';
