@@ -48,33 +48,30 @@ export class PostgresState {
     } catch (err) {
       throw new SimStartupError('SIM_STATE_URL', `cannot reach the Postgres database at ${server} (${String(err)})`);
     }
+    // Migrations on one connection of their own, under a session advisory lock (two sims starting at once).
+    const migrator = postgres(input.url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+    try {
+      await migrator`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+      try {
+        await migrate(drizzle({ client: migrator }), {
+          migrationsFolder,
+          migrationsSchema: 'drizzle',
+          migrationsTable: '__heroku_sim_migrations',
+        });
+      } finally {
+        await migrator`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+      }
+    } catch (err) {
+      throw new SimStartupError('SIM_STATE_URL', `cannot migrate heroku-sim's tables at ${server} (${String(err)})`);
+    } finally {
+      await migrator.end({ timeout: 5 });
+    }
     const sql = postgres(input.url, {
       max: 4,
       onnotice: () => {},
       connect_timeout: 10,
       connection: { application_name: 'heroku-sim state' },
     });
-    try {
-      await sql.reserve().then(async (session) => {
-        try {
-          await session`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
-          try {
-            await migrate(drizzle({ client: session }), {
-              migrationsFolder,
-              migrationsSchema: 'drizzle',
-              migrationsTable: '__heroku_sim_migrations',
-            });
-          } finally {
-            await session`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
-          }
-        } finally {
-          session.release();
-        }
-      });
-    } catch (err) {
-      await sql.end({ timeout: 1 }).catch(() => {});
-      throw new SimStartupError('SIM_STATE_URL', `cannot migrate heroku-sim's tables at ${server} (${String(err)})`);
-    }
     return new PostgresState(sql, drizzle({ client: sql, schema: tables }));
   }
 
