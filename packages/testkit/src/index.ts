@@ -21,7 +21,16 @@ export {
   type RunningProcess,
   type StartProcessOptions,
 } from './process.js';
-export { startStack, stackApps, type Stack, type StackApp, type StackOptions, type StackProcess } from './stack.js';
+export {
+  startStack,
+  stackApps,
+  type Stack,
+  type StackApp,
+  type StackOptions,
+  type StackProcess,
+  type StackSimDatabases,
+} from './stack.js';
+export { dropSimDatabases, simPostgresPrefix, startSimPostgres } from './sim-postgres.js';
 export { assertBuilt } from './stack-build.js';
 export { formatLogLine } from './stack-logs.js';
 export {
@@ -37,6 +46,7 @@ export {
   type SimApp,
   type SimDelivery,
   type SimRequest,
+  type SimSeedResult,
   type SimWebhook,
 } from './stack-clients.js';
 export {

@@ -1,7 +1,7 @@
 // heroku-sim with real databases: each app's Heroku Postgres is a database and a login role on a private cluster
 // that checks passwords (scram-sha-256), as Heroku's do. The machine's own server trusts local connections, so the
 // sim must refuse to run on it.
-import { runSourceEntrypoint, startPostgresServer, testServices, uniqueName, type PostgresServer } from '@hds/testkit';
+import { runSourceEntrypoint, startSimPostgres, testServices, uniqueName, type PostgresServer } from '@hds/testkit';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHerokuSim } from '../sim.js';
@@ -10,8 +10,7 @@ import { startSim, type SimHarness } from '../test-support/sim-harness.js';
 
 let server: PostgresServer;
 beforeAll(async () => {
-  // fsync off: DROP DATABASE checkpoints, which would take seconds on a shared disk.
-  server = await startPostgresServer({ auth: 'scram-sha-256', settings: { fsync: 'off' } });
+  server = await startSimPostgres();
 });
 afterAll(async () => {
   await server?.close();

@@ -224,23 +224,26 @@ describe('heroku-sim keeping its state in Postgres', () => {
 describe('heroku-sim keeping its state in a Postgres that goes away', () => {
   it('answers 503 while the state cannot be written, and writes the change with the next one', async () => {
     const server = await startPostgresServer({ settings: { fsync: 'off' } });
-    const state = await emptyDatabase(server.url);
-    const h = await startSim({ stateUrl: state.url });
     try {
-      await server.stop();
-      const refused = await h.api('/_sim/accounts', { method: 'POST', body: { email: 'early@example.com' } });
-      expect(refused).toMatchObject({ status: 503, body: { id: 'service_unavailable' } });
-      await server.start();
-      const accepted = await h.api('/_sim/accounts', { method: 'POST', body: { email: 'later@example.com' } });
-      expect(accepted.status).toBe(201);
-      const sql = postgres(state.url, { max: 1, onnotice: () => {} });
-      expect(await sql`select email from heroku_sim.accounts order by seq`).toEqual([
-        { email: 'early@example.com' },
-        { email: 'later@example.com' },
-      ]);
-      await sql.end();
+      const state = await emptyDatabase(server.url);
+      const h = await startSim({ stateUrl: state.url });
+      try {
+        await server.stop();
+        const refused = await h.api('/_sim/accounts', { method: 'POST', body: { email: 'early@example.com' } });
+        expect(refused).toMatchObject({ status: 503, body: { id: 'service_unavailable' } });
+        await server.start();
+        const accepted = await h.api('/_sim/accounts', { method: 'POST', body: { email: 'later@example.com' } });
+        expect(accepted.status).toBe(201);
+        const sql = postgres(state.url, { max: 1, onnotice: () => {} });
+        expect(await sql`select email from heroku_sim.accounts order by seq`).toEqual([
+          { email: 'early@example.com' },
+          { email: 'later@example.com' },
+        ]);
+        await sql.end();
+      } finally {
+        await h.close();
+      }
     } finally {
-      await h.close();
       await server.close();
     }
   });

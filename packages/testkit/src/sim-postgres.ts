@@ -1,0 +1,29 @@
+import postgres from 'postgres';
+import { uniqueName } from './config.js';
+import { startPostgresServer, type PostgresServer } from './postgres-server.js';
+
+/**
+ * A private cluster for heroku-sim's app databases: password authentication (`scram-sha-256`), so a rotated-away
+ * URL is really refused (the machine's own server trusts local connections, and the sim refuses to run on it).
+ * `fsync` is off: dropping a database checkpoints, which would take seconds on a shared disk. Always `close()`.
+ */
+export function startSimPostgres(options: { port?: number } = {}): Promise<PostgresServer> {
+  return startPostgresServer({ auth: 'scram-sha-256', settings: { fsync: 'off' }, ...options });
+}
+
+/** A fresh `SIM_POSTGRES_PREFIX` (lowercase, short enough for role names). */
+export const simPostgresPrefix = (): string => uniqueName('hsim').slice(0, 30);
+
+/** Drops every database and role named `<prefix>_…` on the server (what one sim made). */
+export async function dropSimDatabases(input: { adminUrl: string; prefix: string }): Promise<void> {
+  const sql = postgres(input.adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    const like = `${input.prefix}\\_%`;
+    const databases = await sql<{ name: string }[]>`select datname as name from pg_database where datname like ${like}`;
+    for (const { name } of databases) await sql`drop database if exists ${sql(name)} with (force)`;
+    const roles = await sql<{ name: string }[]>`select rolname as name from pg_roles where rolname like ${like}`;
+    for (const { name } of roles) await sql`drop role if exists ${sql(name)}`;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
