@@ -1,5 +1,5 @@
+import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { uniqueName } from './config.js';
 import { startPostgresServer, type PostgresServer } from './postgres-server.js';
 
 /**
@@ -11,8 +11,8 @@ export function startSimPostgres(options: { port?: number } = {}): Promise<Postg
   return startPostgresServer({ auth: 'scram-sha-256', settings: { fsync: 'off' }, ...options });
 }
 
-/** A fresh `SIM_POSTGRES_PREFIX` (lowercase, short enough for role names). */
-export const simPostgresPrefix = (): string => uniqueName('hsim').slice(0, 30);
+/** A fresh `SIM_POSTGRES_PREFIX` (lowercase and short: role names stay readable). */
+export const simPostgresPrefix = (): string => `hsim_${randomBytes(4).toString('hex')}`;
 
 /** Drops every database and role named `<prefix>_…` on the server (what one sim made). */
 export async function dropSimDatabases(input: { adminUrl: string; prefix: string }): Promise<void> {
