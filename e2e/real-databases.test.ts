@@ -1,8 +1,7 @@
 // The whole stack with heroku-sim as `npm start` runs it: each app's Heroku Postgres is a real database on a cluster
 // that checks passwords, and the sim keeps its state in Postgres. What the service syncs must connect; what it
 // replaced must not; and a restart of "Heroku" must not lose anything.
-import type { Stack } from '@hds/testkit';
-import postgres from 'postgres';
+import { postgresClients, SESSION_TERMINATED_CODES, type Stack } from '@hds/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appName, eventually, useStack } from './support/use-stack.js';
 
@@ -10,18 +9,10 @@ import { appName, eventually, useStack } from './support/use-stack.js';
 const stack = useStack({ realDatabases: true, workerEnv: { RECONCILE_TICK_MS: '3600000' } });
 
 const HASURA = 'HASURA_GRAPHQL_DATABASE_URL';
-/** How a client sees its session ended by the server: the error, or the connection closing under the query. */
-const TERMINATED = ['57P01', 'CONNECTION_CLOSED'];
-
-const opened: postgres.Sql[] = [];
-function connect(url: string): postgres.Sql {
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
-  opened.push(sql);
-  return sql;
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((sql) => sql.end({ timeout: 1 })));
-});
+const TERMINATED = SESSION_TERMINATED_CODES;
+const clients = postgresClients();
+const connect = (url: string) => clients.connect(url);
+afterEach(() => clients.closeAll());
 
 const customers = async (url: string) =>
   (await connect(url)<{ n: number }[]>`select count(*)::int as n from customers`)[0]?.n;

@@ -30,7 +30,14 @@ export {
   type StackProcess,
   type StackSimDatabases,
 } from './stack.js';
-export { dropSimDatabases, simPostgresPrefix, startSimPostgres } from './sim-postgres.js';
+export {
+  dropSimDatabases,
+  postgresClients,
+  SESSION_TERMINATED_CODES,
+  simPostgresPrefix,
+  startSimPostgres,
+  type PostgresClients,
+} from './sim-postgres.js';
 export { assertBuilt } from './stack-build.js';
 export { formatLogLine } from './stack-logs.js';
 export {

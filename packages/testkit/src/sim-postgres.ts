@@ -27,3 +27,31 @@ export async function dropSimDatabases(input: { adminUrl: string; prefix: string
     await sql.end({ timeout: 5 });
   }
 }
+
+export interface PostgresClients {
+  /** A client of one connection to `url` (short connect timeout), ended by `closeAll`. */
+  connect(url: string): postgres.Sql;
+  /**
+   * Ends every client made so far, with a timeout: postgres.js waits forever to end a connection the server ended
+   * (as a rotation does).
+   */
+  closeAll(): Promise<void>;
+}
+
+/** Clients for tests that connect with the URLs heroku-sim hands out; `closeAll()` after each test. */
+export function postgresClients(): PostgresClients {
+  const opened: postgres.Sql[] = [];
+  return {
+    connect(url) {
+      const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+      opened.push(sql);
+      return sql;
+    },
+    async closeAll() {
+      await Promise.all(opened.splice(0).map((sql) => sql.end({ timeout: 1 })));
+    },
+  };
+}
+
+/** How a client sees its session ended by the server: 57P01, or the connection closing under the query. */
+export const SESSION_TERMINATED_CODES: readonly string[] = ['57P01', 'CONNECTION_CLOSED'];

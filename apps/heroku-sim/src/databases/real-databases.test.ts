@@ -1,7 +1,15 @@
 // heroku-sim with real databases: each app's Heroku Postgres is a database and a login role on a private cluster
 // that checks passwords (scram-sha-256), as Heroku's do. The machine's own server trusts local connections, so the
 // sim must refuse to run on it.
-import { runSourceEntrypoint, startSimPostgres, testServices, uniqueName, type PostgresServer } from '@hds/testkit';
+import {
+  postgresClients,
+  runSourceEntrypoint,
+  SESSION_TERMINATED_CODES,
+  startSimPostgres,
+  testServices,
+  uniqueName,
+  type PostgresServer,
+} from '@hds/testkit';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHerokuSim } from '../sim.js';
@@ -16,19 +24,10 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** How a client sees its session ended by the server: the error, or the connection closing under the query. */
-const TERMINATED = ['57P01', 'CONNECTION_CLOSED'];
-
-const opened: postgres.Sql[] = [];
-/** A client of one connection; closed after each test. */
-function connect(url: string): postgres.Sql {
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
-  opened.push(sql);
-  return sql;
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((sql) => sql.end({ timeout: 1 })));
-});
+const TERMINATED = SESSION_TERMINATED_CODES;
+const clients = postgresClients();
+const connect = (url: string) => clients.connect(url);
+afterEach(() => clients.closeAll());
 
 /** The roles and databases named `<prefix>_…` on the cluster. */
 async function namesWithPrefix(prefix: string): Promise<{ roles: string[]; databases: string[] }> {

@@ -4,12 +4,12 @@ import { asc, eq } from 'drizzle-orm';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import type { PgColumn, PgInsertValue, PgTable } from 'drizzle-orm/pg-core';
 import type { OAuthSnapshot } from '../oauth/oauth-state.js';
-import type { OAuthScope } from '../oauth/scopes.js';
 import type { StateChange } from '../state/changes.js';
-import type { App, ReleaseStatus, WebhookEvent, WebhookLevel } from '../state/model.js';
 import type { StoreSnapshot } from '../state/store.js';
 import { SimStartupError } from '../support/startup-error.js';
+import { fromRow, toRow } from './rows.js';
 import * as tables from './schema.js';
 
 /** Resolves to apps/heroku-sim/drizzle from both src/ (tests) and dist/ (built code). */
@@ -19,9 +19,6 @@ const MIGRATION_LOCK_KEY = 7_301_942_216;
 
 type Db = PostgresJsDatabase<typeof tables>;
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-
-const date = (ms: number) => new Date(ms);
-const ms = (value: Date) => value.getTime();
 
 /** Whether the objects a change names still exist: a change to something deleted since is not written. */
 export interface Liveness {
@@ -78,132 +75,32 @@ export class PostgresState {
   /** Everything kept, as the store and the OAuth state take it back. */
   async load(): Promise<{ store: StoreSnapshot; oauth: OAuthSnapshot }> {
     const t = tables;
-    const [accountRows, appRows, addonRows, attachmentRows, releaseRows, webhookRows, eventRows] = await Promise.all([
-      this.db.select().from(t.accounts).orderBy(asc(t.accounts.seq)),
-      this.db.select().from(t.apps).orderBy(asc(t.apps.seq)),
-      this.db.select().from(t.addons).orderBy(asc(t.addons.seq)),
-      this.db.select().from(t.attachments).orderBy(asc(t.attachments.seq)),
-      this.db.select().from(t.releases).orderBy(asc(t.releases.version)),
-      this.db.select().from(t.webhooks).orderBy(asc(t.webhooks.seq)),
-      this.db.select().from(t.webhookEvents).orderBy(asc(t.webhookEvents.seq)),
-    ]);
-    const [clientRows, refreshRows, accessRows] = await Promise.all([
-      this.db.select().from(t.oauthClients).orderBy(asc(t.oauthClients.seq)),
-      this.db.select().from(t.oauthRefreshTokens).orderBy(asc(t.oauthRefreshTokens.seq)),
-      this.db.select().from(t.oauthAccessTokens).orderBy(asc(t.oauthAccessTokens.seq)),
-    ]);
-
-    const apps = new Map<string, App>();
-    for (const row of appRows) {
-      apps.set(row.id, {
-        id: row.id,
-        name: row.name,
-        ownerId: row.ownerId,
-        maintenance: row.maintenance,
-        webSuffix: row.webSuffix,
-        config: row.config,
-        releases: [],
-        addons: [],
-        attachments: [],
-        webhooks: [],
-        events: [],
-        createdAt: ms(row.createdAt),
-        updatedAt: ms(row.updatedAt),
-      });
-    }
-    const appOf = (id: string) => apps.get(id);
-    for (const row of addonRows) {
-      appOf(row.appId)?.addons.push({
-        id: row.id,
-        name: row.name,
-        service: 'heroku-postgresql',
-        planName: row.planName,
-        providerId: row.providerId,
-        user: row.roleName,
-        password: row.password,
-        host: row.host,
-        port: row.port,
-        database: row.databaseName,
-        createdAt: ms(row.createdAt),
-        updatedAt: ms(row.updatedAt),
-      });
-    }
-    for (const row of attachmentRows) {
-      appOf(row.appId)?.attachments.push({
-        id: row.id,
-        name: row.name,
-        addonId: row.addonId,
-        createdAt: ms(row.createdAt),
-        updatedAt: ms(row.updatedAt),
-      });
-    }
-    for (const row of releaseRows) {
-      appOf(row.appId)?.releases.push({
-        id: row.id,
-        version: row.version,
-        description: row.description,
-        status: row.status as ReleaseStatus,
-        user: row.user,
-        config: row.config,
-        addonPlanNames: row.addonPlanNames,
-        outputStreamUrl: row.outputStreamUrl,
-        createdAt: ms(row.createdAt),
-        updatedAt: ms(row.updatedAt),
-      });
-    }
-    for (const row of webhookRows) {
-      appOf(row.appId)?.webhooks.push({
-        id: row.id,
-        appId: row.appId,
-        include: row.include,
-        level: row.level as WebhookLevel,
-        url: row.url,
-        secret: row.secret,
-        authorization: row.authorization,
-        createdAt: ms(row.createdAt),
-        updatedAt: ms(row.updatedAt),
-      });
-    }
-    for (const row of eventRows) {
-      appOf(row.appId)?.events.push({
-        id: row.id,
-        include: row.include,
-        payload: row.payload as WebhookEvent['payload'],
-        createdAt: ms(row.createdAt),
-        updatedAt: ms(row.updatedAt),
-      });
-    }
+    const db = this.db;
+    const [accounts, appRows, addons, attachments, releases, webhooks, events, clients, refreshTokens, accessTokens] =
+      await Promise.all([
+        db.select().from(t.accounts).orderBy(asc(t.accounts.seq)),
+        db.select().from(t.apps).orderBy(asc(t.apps.seq)),
+        db.select().from(t.addons).orderBy(asc(t.addons.seq)),
+        db.select().from(t.attachments).orderBy(asc(t.attachments.seq)),
+        db.select().from(t.releases).orderBy(asc(t.releases.version)),
+        db.select().from(t.webhooks).orderBy(asc(t.webhooks.seq)),
+        db.select().from(t.webhookEvents).orderBy(asc(t.webhookEvents.seq)),
+        db.select().from(t.oauthClients).orderBy(asc(t.oauthClients.seq)),
+        db.select().from(t.oauthRefreshTokens).orderBy(asc(t.oauthRefreshTokens.seq)),
+        db.select().from(t.oauthAccessTokens).orderBy(asc(t.oauthAccessTokens.seq)),
+      ]);
+    const apps = new Map(appRows.map((row) => [row.id, fromRow.app(row)]));
+    for (const row of addons) apps.get(row.appId)?.addons.push(fromRow.addon(row));
+    for (const row of attachments) apps.get(row.appId)?.attachments.push(fromRow.attachment(row));
+    for (const row of releases) apps.get(row.appId)?.releases.push(fromRow.release(row));
+    for (const row of webhooks) apps.get(row.appId)?.webhooks.push(fromRow.webhook(row));
+    for (const row of events) apps.get(row.appId)?.events.push(fromRow.event(row));
     return {
-      store: {
-        accounts: accountRows.map((row) => ({
-          id: row.id,
-          email: row.email,
-          apiKey: row.apiKey,
-          createdAt: ms(row.createdAt),
-        })),
-        apps: [...apps.values()],
-      },
+      store: { accounts: accounts.map(fromRow.account), apps: [...apps.values()] },
       oauth: {
-        clients: clientRows.map((row) => ({
-          id: row.id,
-          secret: row.secret,
-          redirectUri: row.redirectUri ?? undefined,
-          name: row.name,
-        })),
-        refreshTokens: refreshRows.map((row) => ({
-          token: row.token,
-          clientId: row.clientId,
-          accountId: row.accountId,
-          scopes: row.scopes as OAuthScope[],
-          revoked: row.revoked,
-        })),
-        accessTokens: accessRows.map((row) => ({
-          token: row.token,
-          accountId: row.accountId,
-          scopes: row.scopes as OAuthScope[],
-          expiresAt: ms(row.expiresAt),
-          revoked: row.revoked,
-        })),
+        clients: clients.map(fromRow.oauthClient),
+        refreshTokens: refreshTokens.map(fromRow.refreshToken),
+        accessTokens: accessTokens.map(fromRow.accessToken),
       },
     };
   }
@@ -221,162 +118,61 @@ export class PostgresState {
   }
 }
 
+/** Inserts `row`, or updates every column of the row with its key. */
+async function upsert<T extends PgTable>(tx: Tx, table: T, key: PgColumn, row: PgInsertValue<T>): Promise<void> {
+  await tx
+    .insert(table)
+    .values(row)
+    .onConflictDoUpdate({ target: key, set: row });
+}
+
 async function writeChange(tx: Tx, change: StateChange, live: Liveness): Promise<void> {
   const t = tables;
   switch (change.kind) {
-    case 'account': {
-      const { account } = change;
-      if (!live.hasAccount(account.id)) return;
-      const row = { id: account.id, email: account.email, apiKey: account.apiKey, createdAt: date(account.createdAt) };
-      await tx.insert(t.accounts).values(row).onConflictDoUpdate({ target: t.accounts.id, set: row });
+    case 'account':
+      if (live.hasAccount(change.account.id))
+        await upsert(tx, t.accounts, t.accounts.id, toRow.account(change.account));
       return;
-    }
-    case 'app': {
-      const { app } = change;
-      if (!live.hasApp(app.id)) return;
-      const row = {
-        id: app.id,
-        name: app.name,
-        ownerId: app.ownerId,
-        maintenance: app.maintenance,
-        webSuffix: app.webSuffix,
-        config: app.config,
-        createdAt: date(app.createdAt),
-        updatedAt: date(app.updatedAt),
-      };
-      await tx.insert(t.apps).values(row).onConflictDoUpdate({ target: t.apps.id, set: row });
+    case 'app':
+      if (live.hasApp(change.app.id)) await upsert(tx, t.apps, t.apps.id, toRow.app(change.app));
       return;
-    }
     case 'app-deleted':
       await tx.delete(t.apps).where(eq(t.apps.id, change.appId));
       return;
-    case 'addon': {
-      const { app, addon } = change;
-      if (!live.hasApp(app.id)) return;
-      const row = {
-        id: addon.id,
-        appId: app.id,
-        name: addon.name,
-        planName: addon.planName,
-        providerId: addon.providerId,
-        roleName: addon.user,
-        password: addon.password,
-        host: addon.host,
-        port: addon.port,
-        databaseName: addon.database,
-        createdAt: date(addon.createdAt),
-        updatedAt: date(addon.updatedAt),
-      };
-      await tx.insert(t.addons).values(row).onConflictDoUpdate({ target: t.addons.id, set: row });
+    case 'addon':
+      if (live.hasApp(change.app.id)) await upsert(tx, t.addons, t.addons.id, toRow.addon(change.app, change.addon));
       return;
-    }
-    case 'attachment': {
-      const { app, attachment } = change;
-      if (!live.hasApp(app.id)) return;
-      const row = {
-        id: attachment.id,
-        appId: app.id,
-        name: attachment.name,
-        addonId: attachment.addonId,
-        createdAt: date(attachment.createdAt),
-        updatedAt: date(attachment.updatedAt),
-      };
-      await tx.insert(t.attachments).values(row).onConflictDoUpdate({ target: t.attachments.id, set: row });
+    case 'attachment':
+      if (!live.hasApp(change.app.id)) return;
+      await upsert(tx, t.attachments, t.attachments.id, toRow.attachment(change.app, change.attachment));
       return;
-    }
-    case 'release': {
-      const { app, release } = change;
-      if (!live.hasApp(app.id)) return;
-      const row = {
-        id: release.id,
-        appId: app.id,
-        version: release.version,
-        description: release.description,
-        status: release.status,
-        user: release.user,
-        config: release.config,
-        addonPlanNames: release.addonPlanNames,
-        outputStreamUrl: release.outputStreamUrl,
-        createdAt: date(release.createdAt),
-        updatedAt: date(release.updatedAt),
-      };
-      await tx.insert(t.releases).values(row).onConflictDoUpdate({ target: t.releases.id, set: row });
+    case 'release':
+      if (!live.hasApp(change.app.id)) return;
+      await upsert(tx, t.releases, t.releases.id, toRow.release(change.app, change.release));
       return;
-    }
-    case 'event': {
-      const { app, event } = change;
-      if (!live.hasApp(app.id)) return;
-      await tx
-        .insert(t.webhookEvents)
-        .values({
-          id: event.id,
-          appId: app.id,
-          include: event.include,
-          payload: event.payload,
-          createdAt: date(event.createdAt),
-          updatedAt: date(event.updatedAt),
-        })
-        .onConflictDoNothing();
+    case 'event':
+      if (!live.hasApp(change.app.id)) return;
+      await tx.insert(t.webhookEvents).values(toRow.event(change.app, change.event)).onConflictDoNothing();
       return;
-    }
-    case 'webhook': {
-      const { app, webhook } = change;
-      if (!live.hasApp(app.id) || !app.webhooks.includes(webhook)) return;
-      const row = {
-        id: webhook.id,
-        appId: app.id,
-        include: webhook.include,
-        level: webhook.level,
-        url: webhook.url,
-        secret: webhook.secret,
-        authorization: webhook.authorization,
-        createdAt: date(webhook.createdAt),
-        updatedAt: date(webhook.updatedAt),
-      };
-      await tx.insert(t.webhooks).values(row).onConflictDoUpdate({ target: t.webhooks.id, set: row });
+    case 'webhook':
+      // A webhook deleted since is written by its deletion.
+      if (!live.hasApp(change.app.id) || !change.app.webhooks.includes(change.webhook)) return;
+      await upsert(tx, t.webhooks, t.webhooks.id, toRow.webhook(change.app, change.webhook));
       return;
-    }
     case 'webhook-deleted':
       await tx.delete(t.webhooks).where(eq(t.webhooks.id, change.webhookId));
       return;
-    case 'oauth-client': {
-      const { client } = change;
-      const row = { id: client.id, secret: client.secret, redirectUri: client.redirectUri ?? null, name: client.name };
-      await tx.insert(t.oauthClients).values(row).onConflictDoUpdate({ target: t.oauthClients.id, set: row });
+    case 'oauth-client':
+      await upsert(tx, t.oauthClients, t.oauthClients.id, toRow.oauthClient(change.client));
       return;
-    }
-    case 'refresh-token': {
-      const { token } = change;
-      if (!live.hasAccount(token.accountId)) return;
-      const row = {
-        token: token.token,
-        clientId: token.clientId,
-        accountId: token.accountId,
-        scopes: token.scopes,
-        revoked: token.revoked,
-      };
-      await tx
-        .insert(t.oauthRefreshTokens)
-        .values(row)
-        .onConflictDoUpdate({ target: t.oauthRefreshTokens.token, set: row });
+    case 'refresh-token':
+      if (!live.hasAccount(change.token.accountId)) return;
+      await upsert(tx, t.oauthRefreshTokens, t.oauthRefreshTokens.token, toRow.refreshToken(change.token));
       return;
-    }
-    case 'access-token': {
-      const { token } = change;
-      if (!live.hasAccount(token.accountId)) return;
-      const row = {
-        token: token.token,
-        accountId: token.accountId,
-        scopes: token.scopes,
-        expiresAt: date(token.expiresAt),
-        revoked: token.revoked,
-      };
-      await tx
-        .insert(t.oauthAccessTokens)
-        .values(row)
-        .onConflictDoUpdate({ target: t.oauthAccessTokens.token, set: row });
+    case 'access-token':
+      if (!live.hasAccount(change.token.accountId)) return;
+      await upsert(tx, t.oauthAccessTokens, t.oauthAccessTokens.token, toRow.accessToken(change.token));
       return;
-    }
     case 'reset':
       // OAuth clients stay, as in memory; everything else cascades from the accounts.
       await tx.delete(t.accounts);
