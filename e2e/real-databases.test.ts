@@ -107,6 +107,8 @@ describe('heroku-sim with real databases behind the whole stack', () => {
 
     await s.restart('heroku-sim');
     expect(await observe()).toEqual(before);
+    const ready = await fetch(`${s.simUrl}/readyz`);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { state: 'ok', databases: 'ok' } });
 
     const rotation = await s.sim.rotateCredentials(app.name);
     expect(rotation.version).toBe(3);

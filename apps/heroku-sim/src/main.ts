@@ -21,7 +21,7 @@ try {
 
 const app = express();
 app.disable('x-powered-by');
-app.use(createOpsRoutes({ registry: createMetricsRegistry('heroku-sim'), checks: {} }));
+app.use(createOpsRoutes({ registry: createMetricsRegistry('heroku-sim'), checks: sim.readinessChecks }));
 app.use(sim.handler);
 
 const server = await listen(app, { port: env.PORT });

@@ -73,6 +73,8 @@ export type HerokuSim = SimControls &
     readonly keepsState: boolean;
     /** Resolves once every change so far is written to the state database (at once without one). */
     persisted(): Promise<void>;
+    /** For `/readyz`: the state database (`state`) and the databases' server (`databases`) answer, when used. */
+    readinessChecks: Record<string, () => Promise<void>>;
     /** Serves `handler` on `host:port` (default 127.0.0.1, port 0 picks one). */
     listen(options?: { port?: number; host?: string }): Promise<SimServer>;
     /**
@@ -226,6 +228,10 @@ function buildSim(
     realDatabases: appDatabases !== undefined,
     keepsState: state !== undefined,
     persisted,
+    readinessChecks: {
+      ...(state ? { state: () => state.ping() } : {}),
+      ...(appDatabases ? { databases: () => appDatabases.ping() } : {}),
+    },
     async listen(listenOptions = {}) {
       const running = await listenHttp(handler, {
         port: listenOptions.port ?? 0,

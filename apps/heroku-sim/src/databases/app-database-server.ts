@@ -263,6 +263,11 @@ export class AppDatabaseServer {
     }
   }
 
+  /** Resolves when the server answers (the sim's `/readyz`). */
+  async ping(): Promise<void> {
+    await this.sql`select 1`;
+  }
+
   async close(): Promise<void> {
     await this.sql.end({ timeout: 5 });
   }

@@ -113,6 +113,11 @@ export class PostgresState {
     });
   }
 
+  /** Resolves when the database answers (the sim's `/readyz`). */
+  async ping(): Promise<void> {
+    await this.sql`select 1`;
+  }
+
   async close(): Promise<void> {
     await this.sql.end({ timeout: 5 });
   }
@@ -120,10 +125,7 @@ export class PostgresState {
 
 /** Inserts `row`, or updates every column of the row with its key. */
 async function upsert<T extends PgTable>(tx: Tx, table: T, key: PgColumn, row: PgInsertValue<T>): Promise<void> {
-  await tx
-    .insert(table)
-    .values(row)
-    .onConflictDoUpdate({ target: key, set: row });
+  await tx.insert(table).values(row).onConflictDoUpdate({ target: key, set: row });
 }
 
 async function writeChange(tx: Tx, change: StateChange, live: Liveness): Promise<void> {
