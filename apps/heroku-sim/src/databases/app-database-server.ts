@@ -147,9 +147,10 @@ export class AppDatabaseServer {
   }
 
   /**
-   * Makes the server agree with the kept state at start-up: a known add-on whose role or database is missing
-   * (the cluster was reset) gets them again, empty, with its current password; roles and databases with the
-   * prefix that no add-on names (left by a sim that kept no state) are dropped.
+   * Makes the server agree with the kept state at start-up: each known add-on's role gets its kept password again
+   * (a sim killed between setting a password and storing it would otherwise leave a URL that does not connect); a
+   * known add-on whose role or database is missing (the cluster was reset) gets them again, empty; roles and
+   * databases with the prefix that no add-on names (left by a sim that kept no state) are dropped.
    */
   async reconcile(addons: readonly PostgresAddon[]): Promise<{ recreated: number; dropped: number }> {
     const like = `${this.options.prefix}\\_%`;
@@ -166,6 +167,9 @@ export class AppDatabaseServer {
     const known = addons.filter((a) => this.owns(a));
     let recreated = 0;
     for (const addon of known) {
+      if (roles.has(addon.user)) {
+        await this.sql.unsafe(`alter role ${ident(addon.user)} password ${passwordLiteral(addon.password)}`);
+      }
       if (roles.has(addon.user) && databases.has(addon.database)) continue;
       if (!roles.has(addon.user)) await this.createRole(addon.user, addon.password);
       if (!databases.has(addon.database)) await this.createDatabase(addon.database, addon.user);

@@ -277,6 +277,50 @@ describe('heroku-sim with real databases, at start-up', () => {
     }
   });
 
+  it('makes the server agree with the kept state when it starts again: passwords set again, lost databases made again', async () => {
+    const stateName = uniqueName('hds_simstate');
+    const stateUrl = new URL(testServices.pgAdminUrl);
+    stateUrl.pathname = `/${stateName}`;
+    const options = { postgres: { adminUrl: server.url, prefix: uniqueName('kept') }, stateUrl: stateUrl.href };
+    const first = await startSim(options);
+    try {
+      const account = first.sim.createAccount({ email: 'kept@example.com' });
+      const changed = await first.sim.createAppAsync({ name: 'kept-changed', accountId: account.id });
+      const lost = await first.sim.createAppAsync({ name: 'kept-lost', accountId: account.id });
+      await first.close();
+
+      // Behind the sim's back: a password set but never stored (a sim killed mid-rotation), a database and role gone.
+      const admin = connect(server.url);
+      await admin.unsafe(`alter role "${new URL(changed.databaseUrl).username}" password 'not-the-kept-one'`);
+      await admin.unsafe(`drop database "${new URL(lost.databaseUrl).pathname.slice(1)}" with (force)`);
+      await admin.unsafe(`drop role "${new URL(lost.databaseUrl).username}"`);
+      await expect(connect(changed.databaseUrl)`select 1`).rejects.toMatchObject({ code: '28P01' });
+
+      const second = await startSim(options);
+      try {
+        expect(await connect(changed.databaseUrl)`select 1 as ok`).toEqual([{ ok: 1 }]);
+        expect(
+          await connect(lost.databaseUrl)`select count(*)::int as tables from pg_tables where schemaname = 'public'`,
+        ).toEqual([{ tables: 0 }]);
+        await second.sim.resetAsync();
+      } finally {
+        await second.close();
+      }
+    } finally {
+      const dropper = connect(testServices.pgAdminUrl);
+      await dropper.unsafe(`drop database if exists "${stateName}" with (force)`);
+    }
+  });
+
+  it('exits naming SIM_STATE_URL when the state database cannot be reached', async () => {
+    const closed = new URL(testServices.pgAdminUrl);
+    closed.port = '1';
+    closed.pathname = '/heroku_sim';
+    await expect(startHerokuSim({ stateUrl: closed.href })).rejects.toThrow(
+      /^SIM_STATE_URL: cannot reach the Postgres database at 127\.0\.0\.1:1\/heroku_sim/,
+    );
+  });
+
   it('drops the databases a sim that kept no state left behind, and keeps those of another prefix', async () => {
     const prefix = uniqueName('left');
     const other = uniqueName('other');
