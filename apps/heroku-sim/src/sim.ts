@@ -112,13 +112,12 @@ export async function startHerokuSim(options: HerokuSimOptions = {}): Promise<He
     const loaded = state ? await state.load() : undefined;
     const sim = buildSim({ ...options, logger }, { state, appDatabases, loaded });
     try {
-      if (appDatabases && loaded) {
-        const addons = loaded.store.apps.flatMap((app) => app.addons);
-        const outcome = await appDatabases.reconcile(addons);
-        const elsewhere = addons.filter((addon) => !appDatabases!.owns(addon)).length;
+      if (appDatabases) {
+        const server = appDatabases;
+        const addons = loaded?.store.apps.flatMap((app) => app.addons) ?? [];
+        const outcome = await server.reconcile(addons);
+        const elsewhere = addons.filter((addon) => !server.owns(addon)).length;
         logger.info({ ...outcome, elsewhere }, 'app databases agree with the kept state');
-      } else if (appDatabases) {
-        await appDatabases.reconcile([]);
       }
       await sim.applyPreloadAsync();
       await sim.persisted();

@@ -12,9 +12,8 @@ import {
   rotationTarget,
   type CreateAppControlInput,
   type RotateCredentialsInput,
-  type SimAppCreated,
-  type SimPreload,
-} from './controls.js';
+} from './control-steps.js';
+import type { SimAppCreated, SimPreload } from './controls.js';
 
 /**
  * The controls that touch the apps' databases, awaited. With real databases (`SIM_POSTGRES_URL`) each database is
