@@ -27,7 +27,8 @@ async function tryConnect(
     return {
       ok: false,
       code: typeof e.code === 'string' ? e.code : '?',
-      message: typeof e.message === 'string' ? e.message : String(err),
+      // The role name is part of the credential: masked like the URLs' user names.
+      message: (typeof e.message === 'string' ? e.message : String(err)).replace(/user "[^"]*"/, 'user "****"'),
     };
   } finally {
     await sql.end({ timeout: 1 });
