@@ -41,6 +41,7 @@ COPY --from=build /app/packages/sync/package.json packages/sync/
 COPY --from=build /app/packages/sync/dist packages/sync/dist
 COPY --from=build /app/apps/heroku-sim/package.json apps/heroku-sim/
 COPY --from=build /app/apps/heroku-sim/dist apps/heroku-sim/dist
+COPY --from=build /app/apps/heroku-sim/drizzle apps/heroku-sim/drizzle
 COPY --from=build /app/apps/ingress/package.json apps/ingress/
 COPY --from=build /app/apps/ingress/dist apps/ingress/dist
 COPY --from=build /app/apps/worker/package.json apps/worker/

@@ -3,14 +3,30 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/db/drizzle/**', 'coverage/**', 'docs/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'packages/db/drizzle/**',
+      'apps/heroku-sim/drizzle/**',
+      'coverage/**',
+      'docs/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       globals: globals.node,
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'tools/*.js', 'packages/db/drizzle.config.ts'] },
+        projectService: {
+          allowDefaultProject: [
+            '*.js',
+            'tools/*.js',
+            'packages/db/drizzle.config.ts',
+            'apps/heroku-sim/drizzle.config.ts',
+          ],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },

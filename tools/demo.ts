@@ -1,13 +1,39 @@
 // `npm run demo`: the whole service on this machine (local Redis and Postgres, Heroku played by heroku-sim), one
-// project synced with one Heroku app whose database credentials are rotated three times. Prints the story, exits 0
-// only if every rotation reached the project, and cleans up (processes, its database, its Redis keys) on any exit.
+// project synced with one Heroku app whose database credentials are rotated three times. The app's database is real
+// (a private PostgreSQL that checks passwords): after each rotation the demo connects with the URL it replaced, which
+// must be refused, and with the one the project now has, which must read the seeded rows. Prints the story, exits 0
+// only if every rotation reached the project and connected, and cleans up (processes, its databases, the private
+// PostgreSQL, its Redis keys) on any exit.
 import { randomBytes } from 'node:crypto';
 import { startStack, waitFor, type AdminAuditEntry, type AdminClient, type Stack } from '@hds/testkit';
+import postgres from 'postgres';
 import { localEnv } from './local-env.js';
 
 const ROTATIONS = 3;
 const VAR = 'HASURA_GRAPHQL_DATABASE_URL';
 const APPLY_TIMEOUT_MS = 20_000;
+const SEED_ROWS = 200;
+
+/** Connects with `url` and counts the seeded customers: `{rows}`, or how the server refused (SQLSTATE and message). */
+async function tryConnect(
+  url: string,
+): Promise<{ ok: true; rows: number } | { ok: false; code: string; message: string }> {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  try {
+    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from customers`;
+    return { ok: true, rows: row?.n ?? 0 };
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    return {
+      ok: false,
+      code: typeof e.code === 'string' ? e.code : '?',
+      // The role name is part of the credential: masked like the URLs' user names.
+      message: (typeof e.message === 'string' ? e.message : String(err)).replace(/user "[^"]*"/, 'user "****"'),
+    };
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 /** A fingerprint (keyed hash of the value) as the console shows it: values whose masked forms match differ here. */
@@ -30,6 +56,7 @@ function cleanUp(keepLogs: boolean): Promise<void> {
       say(
         `Cleaned up: processes stopped, database ${running.database.name} dropped, Redis keys ${running.redisPrefix}:* deleted.`,
       );
+      say(`            heroku-sim's state database dropped and its app databases' PostgreSQL removed.`);
       if (keepLogs) say(`The processes' logs are kept in ${running.logDir}`);
     } catch (err) {
       say(`Cleaning up failed: ${(err as Error).message}`);
@@ -78,6 +105,9 @@ async function main(): Promise<boolean> {
     pgAdminUrl: pgAdminUrl.href,
     redisUrl,
     workers: 1,
+    // Each app's Heroku Postgres is a real database on a private PostgreSQL that checks passwords; the sim keeps
+    // its state in a database beside the demo's.
+    realDatabases: true,
   });
   stack = await starting;
   if (interrupted) throw new Error('interrupted');
@@ -93,7 +123,10 @@ async function main(): Promise<boolean> {
 
   const simAccount = await sim.createAccount({ email: 'demo@example.com' });
   const app = await sim.createApp({ name: `sushi-${randomBytes(3).toString('hex')}`, accountId: simAccount.id });
-  say(`1. On "Heroku": account ${simAccount.email} with app ${app.name} and its Heroku Postgres (DATABASE_URL).`);
+  const seeded = await sim.seed(app.name, { rows: SEED_ROWS });
+  say(`1. On "Heroku": account ${simAccount.email} with app ${app.name} and its Heroku Postgres (DATABASE_URL),`);
+  say(`   a real database, seeded: ${seeded.tables.map((t) => `${t.name} ${t.rows}`).join(', ')} rows.`);
+  const customers = seeded.tables.find((t) => t.name === 'customers')?.rows ?? 0;
   const account = await admin.addAccount(simAccount.apiKey);
   say(`2. Added the Heroku account to the service with its API key (account ${account.id}).`);
   const project = await admin.createProject({ name: 'Sushi', heroku: { accountId: account.id, app: app.name } });
@@ -103,10 +136,16 @@ async function main(): Promise<boolean> {
       `release v${project.sync.lastReleaseVersion} applied.`,
   );
   say(`   ${VAR} = ${current.masked} ${short(current.fingerprint)}`);
+  const first = await tryConnect((await admin.envValue(project.id, VAR)) ?? '');
+  say(
+    `   connecting with it: ${first.ok ? `ok, ${first.rows} customers` : `refused (${first.code} ${first.message})`}`,
+  );
   say(`4. Rotating the app's database credentials ${ROTATIONS} times (as \`heroku pg:credentials:rotate\` does):`);
 
   let applied = 0;
+  let connected = first.ok && first.rows === customers ? 1 : 0;
   for (let n = 1; n <= ROTATIONS; n += 1) {
+    const previousUrl = (await admin.envValue(project.id, VAR)) ?? '';
     const started = performance.now();
     const rotation = await sim.rotateCredentials(app.name);
     try {
@@ -125,6 +164,20 @@ async function main(): Promise<boolean> {
     say(`      ${VAR} = ${next.masked} ${short(next.fingerprint)} (was ${short(current.fingerprint)})`);
     current = next;
     applied += 1;
+    // The URL it replaced must no longer get in; the one the project has now must.
+    const old = await tryConnect(previousUrl);
+    say(
+      old.ok
+        ? `      the old URL still connects: the password did not change!`
+        : `      the old URL is refused: ${old.code} ${old.message}`,
+    );
+    const now = await tryConnect((await admin.envValue(project.id, VAR)) ?? '');
+    say(
+      now.ok
+        ? `      the new URL connects: ${now.rows} customers`
+        : `      the new URL is refused: ${now.code} ${now.message}`,
+    );
+    if (!old.ok && old.code === '28P01' && now.ok && now.rows === customers) connected += 1;
   }
 
   const status = await admin.syncStatus(project.id);
@@ -135,8 +188,17 @@ async function main(): Promise<boolean> {
   say('   Audit log (oldest first; values masked, never stored in clear):');
   for (const entry of (await admin.audit(project.id)).reverse()) say(auditLine(entry));
   say();
-  const ok = applied === ROTATIONS && status.lastReleaseVersion === 1 + ROTATIONS;
-  say(ok ? `All ${ROTATIONS} rotations were applied.` : `Only ${applied} of ${ROTATIONS} rotations were applied.`);
+  const ok = applied === ROTATIONS && status.lastReleaseVersion === 1 + ROTATIONS && connected === ROTATIONS + 1;
+  say(
+    applied === ROTATIONS
+      ? `All ${ROTATIONS} rotations were applied.`
+      : `Only ${applied} of ${ROTATIONS} rotations were applied.`,
+  );
+  say(
+    connected === ROTATIONS + 1
+      ? `Each time the project's URL connected and the one it replaced was refused.`
+      : `Only ${connected} of ${ROTATIONS + 1} checks of the URLs came out right.`,
+  );
   return ok;
 }
 

@@ -35,6 +35,13 @@ export function appPorts(env) {
   return { ingress: port('ingress'), admin: port('admin'), worker: port('worker'), 'heroku-sim': port('heroku-sim') };
 }
 
+/** `url` naming another database on the same server. */
+function withDatabase(url, name) {
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  return target.href;
+}
+
 /**
  * The shell's environment over `.env` over the local defaults. Heroku (the sim) and the webhook base URL follow
  * the ports, so moving an app to another port keeps the apps wired together. `LOCAL_DEVELOPMENT=true` comes with
@@ -50,6 +57,9 @@ export function localEnv() {
   const given = { ...fromFile, ...process.env };
   const ports = appPorts(given);
   const wiring = {
+    // heroku-sim keeps its state (accounts, apps, releases, webhooks, OAuth grants) in a database of its own on the
+    // service's Postgres server.
+    SIM_STATE_URL: withDatabase(given.DATABASE_URL ?? localDefaults.DATABASE_URL, 'heroku_sim'),
     HEROKU_API_URL: `http://127.0.0.1:${ports['heroku-sim']}`,
     HEROKU_OAUTH_URL: `http://127.0.0.1:${ports['heroku-sim']}`,
     PUBLIC_WEBHOOK_BASE_URL: `http://127.0.0.1:${ports.ingress}`,

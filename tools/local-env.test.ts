@@ -21,7 +21,13 @@ describe('localEnv (npm start, npm run dev)', () => {
       HEROKU_OAUTH_URL: 'http://127.0.0.1:5000',
       PUBLIC_WEBHOOK_BASE_URL: 'http://127.0.0.1:3000',
       ADMIN_PUBLIC_URL: 'http://localhost:3001',
+      SIM_STATE_URL: 'postgres://postgres@127.0.0.1:5432/heroku_sim',
     });
+  });
+
+  it("keeps heroku-sim's state beside the service's database", () => {
+    vi.stubEnv('DATABASE_URL', 'postgres://me:pw@db.internal:6543/service');
+    expect(localEnv().SIM_STATE_URL).toBe('postgres://me:pw@db.internal:6543/heroku_sim');
   });
 
   it('keeps them wired when an app moves to another port', () => {

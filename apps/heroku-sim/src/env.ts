@@ -17,6 +17,24 @@ export const SimEnv = z
     SIM_SEED_EMAIL: z.email({ error: 'must be an e-mail address' }).optional(),
     SIM_SEED_API_KEY: z.string().min(8, 'must be at least 8 characters').optional(),
     SIM_SEED_APPS: envFields.list('app name').optional(),
+    /**
+     * A Postgres server (a role with CREATEDB and CREATEROLE) where each app's Heroku Postgres is a real database
+     * with a login role of its own. It must check passwords. Without it, URLs name hosts that do not exist.
+     */
+    SIM_POSTGRES_URL: envFields.databaseUrl.optional(),
+    /** What the apps' DATABASE_URLs name (default: SIM_POSTGRES_URL's host and port), e.g. `postgres` in Compose. */
+    SIM_POSTGRES_HOST: z
+      .string()
+      .regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or address')
+      .optional(),
+    SIM_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    /** Every role and database the sim makes is `<prefix>_…`: the sim owns all such names on that server. */
+    SIM_POSTGRES_PREFIX: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,29}$/, 'lowercase letters, digits and _, starting with a letter (at most 30)')
+      .default('hsim'),
+    /** A Postgres URL where the sim keeps accounts, apps, releases, config vars, webhooks and OAuth grants. */
+    SIM_STATE_URL: envFields.databaseUrl.optional(),
   })
   .superRefine((env, issue) => {
     if ((env.SIM_OAUTH_CLIENT_ID === undefined) !== (env.SIM_OAUTH_CLIENT_SECRET === undefined)) {
@@ -25,6 +43,12 @@ export const SimEnv = z
         path: ['SIM_OAUTH_CLIENT_SECRET'],
         message: 'SIM_OAUTH_CLIENT_ID and SIM_OAUTH_CLIENT_SECRET go together',
       });
+    }
+    if (env.SIM_POSTGRES_URL === undefined) {
+      for (const name of ['SIM_POSTGRES_HOST', 'SIM_POSTGRES_PORT'] as const) {
+        if (env[name] !== undefined)
+          issue.addIssue({ code: 'custom', path: [name], message: 'needs SIM_POSTGRES_URL' });
+      }
     }
     if (env.SIM_SEED_EMAIL === undefined && (env.SIM_SEED_API_KEY !== undefined || env.SIM_SEED_APPS !== undefined)) {
       issue.addIssue({

@@ -23,5 +23,14 @@ export function standaloneOptions(env: SimEnv, logger: Logger): HerokuSimOptions
       apps: env.SIM_SEED_APPS ?? [],
     };
   }
+  if (env.SIM_POSTGRES_URL !== undefined) {
+    options.postgres = {
+      adminUrl: env.SIM_POSTGRES_URL,
+      prefix: env.SIM_POSTGRES_PREFIX,
+      ...(env.SIM_POSTGRES_HOST !== undefined ? { host: env.SIM_POSTGRES_HOST } : {}),
+      ...(env.SIM_POSTGRES_PORT !== undefined ? { port: env.SIM_POSTGRES_PORT } : {}),
+    };
+  }
+  if (env.SIM_STATE_URL !== undefined) options.stateUrl = env.SIM_STATE_URL;
   return options;
 }

@@ -21,7 +21,23 @@ export {
   type RunningProcess,
   type StartProcessOptions,
 } from './process.js';
-export { startStack, stackApps, type Stack, type StackApp, type StackOptions, type StackProcess } from './stack.js';
+export {
+  startStack,
+  stackApps,
+  type Stack,
+  type StackApp,
+  type StackOptions,
+  type StackProcess,
+  type StackSimDatabases,
+} from './stack.js';
+export {
+  dropSimDatabases,
+  postgresClients,
+  SESSION_TERMINATED_CODES,
+  simPostgresPrefix,
+  startSimPostgres,
+  type PostgresClients,
+} from './sim-postgres.js';
 export { assertBuilt } from './stack-build.js';
 export { formatLogLine } from './stack-logs.js';
 export {
@@ -37,6 +53,7 @@ export {
   type SimApp,
   type SimDelivery,
   type SimRequest,
+  type SimSeedResult,
   type SimWebhook,
 } from './stack-clients.js';
 export {
@@ -57,7 +74,13 @@ export {
 } from './hostile-corpus.js';
 export { sendHttp, sendRawBytes, type RawAnswer } from './raw-http.js';
 export { dumpRedisKeys, dumpTables, type ExcludedColumn, type RedisEntry } from './state-snapshot.js';
-export { postgresBinDir, startPostgresServer, type PostgresServer, type ShutdownMode } from './postgres-server.js';
+export {
+  postgresBinDir,
+  startPostgresServer,
+  type PostgresAuth,
+  type PostgresServer,
+  type ShutdownMode,
+} from './postgres-server.js';
 export { tcpProbe } from './tcp-probe.js';
 export { BrowserSession, decideOnHeroku, type BrowserAnswer } from './browser-session.js';
 export { chromiumLaunchOptions, screenshotDirectory, type ScreenshotDirectory } from './screenshots.js';

@@ -1,3 +1,6 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { tcpProbe } from './tcp-probe.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,5 +57,41 @@ describe('startPostgresServer', () => {
     await server.start();
     expect(await tcpProbe(server.port)).toBe('connected');
     expect(server.log()).toContain('database system is ready to accept connections');
+  });
+});
+
+describe('startPostgresServer with password authentication', () => {
+  it('refuses a wrong password over TCP (28P01) and keeps a cluster in a given directory across starts', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'hds-pg-kept-'));
+    chmodSync(parent, 0o755); // the server runs as postgres when the tests run as root
+    const dir = join(parent, 'cluster');
+    let scram = await startPostgresServer({ auth: 'scram-sha-256', dir });
+    try {
+      expect(scram.auth).toBe('scram-sha-256');
+      const password = new URL(scram.url).password;
+      expect(password).toMatch(/^[0-9a-f]{48}$/);
+      const wrong = new URL(scram.url);
+      wrong.password = 'not-the-password';
+      const refused = postgres(wrong.href, { max: 1, onnotice: () => {} });
+      await expect(refused`select 1`).rejects.toMatchObject({ code: '28P01' });
+      await refused.end();
+
+      const sql = postgres(scram.url, { max: 1, onnotice: () => {} });
+      await sql`create table kept (n int)`;
+      await sql`insert into kept values (7)`;
+      await sql.end();
+      await scram.close();
+      expect(await tcpProbe(scram.port)).toBe('ECONNREFUSED');
+
+      // Started again from the same directory: same superuser password, same data, no second initdb.
+      scram = await startPostgresServer({ auth: 'scram-sha-256', dir, port: scram.port });
+      expect(new URL(scram.url).password).toBe(password);
+      const again = postgres(scram.url, { max: 1, onnotice: () => {} });
+      expect(await again`select n from kept`).toEqual([{ n: 7 }]);
+      await again.end();
+    } finally {
+      await scram.close();
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 });

@@ -172,6 +172,11 @@ export interface SimApp {
   databaseUrl: string;
 }
 
+/** What `POST /_sim/apps/:app/seed` answers: each seeded table and its rows (see heroku-sim's seed schema). */
+export interface SimSeedResult {
+  tables: Array<{ name: string; rows: number }>;
+}
+
 export interface SimWebhook {
   id: string;
   url: string;
@@ -215,13 +220,35 @@ export class SimClient {
     return this.http.expect('GET', '/_sim/accounts', { status: 200 });
   }
 
-  createApp(body: { name: string; accountId: string }): Promise<SimApp> {
+  createApp(body: {
+    name: string;
+    accountId: string;
+    extraDatabases?: number | string[];
+    configVars?: Record<string, string>;
+  }): Promise<SimApp> {
     return this.http.expect('POST', '/_sim/apps', { status: 201, body });
   }
 
-  /** A new password in `DATABASE_URL`, a release, webhooks. */
-  rotateCredentials(app: string): Promise<{ version: number; databaseUrl: string }> {
-    return this.http.expect('POST', `/_sim/apps/${app}/rotate-credentials`, { status: 200, body: {} });
+  apps(): Promise<Array<{ id: string; name: string; accountId: string }>> {
+    return this.http.expect('GET', '/_sim/apps', { status: 200 });
+  }
+
+  async deleteApp(app: string): Promise<void> {
+    const answer = await this.http.request('DELETE', `/_sim/apps/${app}`);
+    if (answer.status !== 204) throw new UnexpectedAnswer('DELETE', `/_sim/apps/${app}`, answer);
+  }
+
+  /**
+   * A new password in `DATABASE_URL` (or `database`'s URL), a release, webhooks. With real databases the role's
+   * password changes and its open sessions end before the answer.
+   */
+  rotateCredentials(app: string, body: { database?: string } = {}): Promise<{ version: number; databaseUrl: string }> {
+    return this.http.expect('POST', `/_sim/apps/${app}/rotate-credentials`, { status: 200, body });
+  }
+
+  /** Fills the app's real database with heroku-sim's seed schema and about `rows` rows (real databases only). */
+  seed(app: string, body: { rows: number; database?: string }): Promise<SimSeedResult> {
+    return this.http.expect('POST', `/_sim/apps/${app}/seed`, { status: 200, body });
   }
 
   configVars(app: string): Promise<Record<string, string>> {

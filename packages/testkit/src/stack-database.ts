@@ -13,10 +13,21 @@ export interface StackDatabase {
 }
 
 /** `url` with another database name. */
-function withDatabase(url: string, name: string): string {
+export function withDatabase(url: string, name: string): string {
   const target = new URL(url);
   target.pathname = `/${name}`;
   return target.href;
+}
+
+/** Drops the database `url` names (ending its sessions), connecting to `postgres` on the same server. */
+export async function dropDatabase(url: string): Promise<void> {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  const sql = postgres(withDatabase(url, 'postgres'), { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    await sql`drop database if exists ${sql(name)} with (force)`;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
 }
 
 /**

@@ -1,3 +1,18 @@
+// The whole stack of built apps for end-to-end tests, the demo and benchmarks: `startStack()`.
+//
+// heroku-sim with real databases (issues 12, 13, 16 build on it): `startStack({ realDatabases: true })` runs the sim
+// as `npm start` does. Each app's Heroku Postgres is then a real database and login role on a private cluster that
+// checks passwords (`startSimPostgres`: scram-sha-256), and the sim keeps its state in a database of the stack's own
+// (`simState: 'postgres'`, the default then), so `stack.restart('heroku-sim')` keeps every id and webhook:
+//
+//   const stack = await startStack({ realDatabases: true });
+//   const app = await stack.sim.createApp({ name: 'shop', accountId });  // app.databaseUrl connects
+//   await stack.sim.seed(app.name, { rows: 1000 });                     // a small schema with rows to copy
+//   const { server, adminUrl, prefix } = stack.simDatabases!;           // the cluster, as its superuser
+//
+// A rotation (`stack.sim.rotateCredentials(app)`) sets a new password and ends the role's sessions before it
+// answers. Pass `realDatabases: { server }` to share one cluster between stacks (each drops what its sim made).
+// `close()` removes it all: processes, databases, the private cluster, Redis keys.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,8 +24,10 @@ import { freePort } from './redis-server.js';
 import { deleteKeysWithPrefix } from './redis.js';
 import { repoRoot } from './shared.js';
 import { assertBuilt } from './stack-build.js';
+import type { PostgresServer } from './postgres-server.js';
+import { dropSimDatabases, simPostgresPrefix, startSimPostgres } from './sim-postgres.js';
 import { AdminClient, SimClient } from './stack-clients.js';
-import { createStackDatabase, MIGRATE_CLI, type StackDatabase } from './stack-database.js';
+import { createStackDatabase, dropDatabase, MIGRATE_CLI, withDatabase, type StackDatabase } from './stack-database.js';
 import { ProcessLog } from './stack-logs.js';
 
 export type StackApp = 'heroku-sim' | 'ingress' | 'worker' | 'admin';
@@ -52,6 +69,29 @@ export interface StackOptions {
   readyTimeoutMs?: number;
   /** The repository whose built apps run (default this one): only tests of the stack itself set it. */
   root?: string;
+  /**
+   * heroku-sim as `npm start` runs it: each app's Heroku Postgres a real database and login role
+   * (`SIM_POSTGRES_URL`) on a cluster that checks passwords, so a rotated-away URL is refused. `true` starts a
+   * private cluster for the stack (closed with it); `{server}` uses yours (the stack drops what its sim made
+   * there). See `Stack.simDatabases`.
+   */
+  realDatabases?: boolean | { server: PostgresServer };
+  /**
+   * Where heroku-sim keeps its state: `postgres` (the default with `realDatabases`) is a database of the stack's
+   * own on the Postgres server (`SIM_STATE_URL`), so `restart('heroku-sim')` keeps every id, release, config var
+   * and webhook; `memory` (the default otherwise) forgets them.
+   */
+  simState?: 'memory' | 'postgres';
+}
+
+/** heroku-sim's real databases in a stack (`realDatabases`). */
+export interface StackSimDatabases {
+  /** The cluster: connect as its superuser with `server.url` (e.g. to make a data-migration target there). */
+  server: PostgresServer;
+  /** `SIM_POSTGRES_URL`. */
+  adminUrl: string;
+  /** `SIM_POSTGRES_PREFIX`: the sim's roles and databases are `<prefix>_…`. */
+  prefix: string;
 }
 
 export interface StackProcess {
@@ -78,6 +118,10 @@ export interface Stack {
   /** The OAuth client the sim accepts and the admin and workers use. */
   readonly oauthClient: { id: string; secret: string };
   readonly database: { name: string; url: string };
+  /** With `realDatabases`: where the apps' databases are. */
+  readonly simDatabases: StackSimDatabases | undefined;
+  /** With `simState: 'postgres'`: `SIM_STATE_URL`. */
+  readonly simStateUrl: string | undefined;
   readonly redisPrefix: string;
   readonly logDir: string;
   /** The admin API with the bearer token. */
@@ -99,8 +143,9 @@ export interface Stack {
   /** The last `tail` lines of each process's log (default all processes), readable. */
   logs(options?: { names?: string[]; tail?: number }): string;
   /**
-   * Stops every process (SIGTERM, SIGKILL after `graceMs`), drops the database, deletes the Redis keys, and the
-   * log directory unless `keepLogs`. Runs every step even when one fails, then throws the failures.
+   * Stops every process (SIGTERM, SIGKILL after `graceMs`), drops the database (and the sim's state database and
+   * app databases, or its private cluster), deletes the Redis keys, and the log directory unless `keepLogs`. Runs
+   * every step even when one fails, then throws the failures.
    */
   close(options?: { keepLogs?: boolean; graceMs?: number }): Promise<void>;
 }
@@ -153,6 +198,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let database: StackDatabase | undefined;
   let databaseUrl = '';
   let workerCount = 0;
+  const realDatabases = options.realDatabases ?? false;
+  const simStateMode = options.simState ?? (realDatabases === false ? 'memory' : 'postgres');
+  let simDatabases: StackSimDatabases | undefined;
+  /** Whether the stack started the sim's cluster (and closes it) or was given it (and drops what the sim made). */
+  let ownsSimCluster = false;
+  let simStateUrl: string | undefined;
 
   const spawnMember = (spec: { name: string; app: StackApp; env: Record<string, string>; log: ProcessLog }) =>
     startBuiltProcess(join(root, entryOf(spec.app)), spec.env, {
@@ -253,6 +304,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await Promise.all([...members.values()].map((member) => attempt(() => member.log.close())));
     const created = database;
     if (created) await attempt(() => created.drop());
+    const stateUrl = simStateUrl;
+    if (stateUrl !== undefined) await attempt(() => dropDatabase(stateUrl));
+    const sim = simDatabases;
+    if (sim && ownsSimCluster) await attempt(() => sim.server.close());
+    else if (sim) await attempt(() => dropSimDatabases({ adminUrl: sim.adminUrl, prefix: sim.prefix }));
     await attempt(async () => {
       const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
       try {
@@ -273,6 +329,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(options.pgAdminUrl ? { pgAdminUrl: options.pgAdminUrl } : {}),
     });
     databaseUrl = database.url;
+    if (simStateMode === 'postgres') simStateUrl = withDatabase(database.url, `${database.name}_sim`);
+    if (realDatabases !== false) {
+      ownsSimCluster = realDatabases === true;
+      const server = realDatabases === true ? await startSimPostgres() : realDatabases.server;
+      simDatabases = { server, adminUrl: server.url, prefix: simPostgresPrefix() };
+    }
+    const simDatabaseEnv: Record<string, string> = {
+      ...(simDatabases ? { SIM_POSTGRES_URL: simDatabases.adminUrl, SIM_POSTGRES_PREFIX: simDatabases.prefix } : {}),
+      ...(simStateUrl !== undefined ? { SIM_STATE_URL: simStateUrl } : {}),
+    };
     const [sim, ingress] = await Promise.all([
       launch({
         name: 'heroku-sim',
@@ -283,6 +349,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           SIM_PUBLIC_URL: urlOf(port),
           SIM_OAUTH_CLIENT_ID: oauthClient.id,
           SIM_OAUTH_CLIENT_SECRET: oauthClient.secret,
+          ...simDatabaseEnv,
           ...options.env?.['heroku-sim'],
         }),
       }),
@@ -353,6 +420,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     adminToken,
     oauthClient,
     database: { name: database.name, url: database.url },
+    simDatabases,
+    simStateUrl,
     redisPrefix,
     logDir,
     admin: new AdminClient({ url: adminUrl, token: adminToken }),

@@ -44,6 +44,12 @@ describe('Platform API', () => {
     expect((await call('GET', '/users/~/apps')).body).toHaveLength(1);
     expect((await call('GET', `/apps/${app.name}`)).body).toMatchObject({ id: app.id, owner: { id: owner.id } });
     expect((await call('GET', `/apps/${app.id}`)).body).toMatchObject({ name: app.name });
+    // Maintenance mode is kept in the app's state.
+    expect((await call('PATCH', `/apps/${app.name}`, { maintenance: true })).body).toMatchObject({ maintenance: true });
+    expect((await call('GET', `/apps/${app.name}`)).body).toMatchObject({ maintenance: true });
+    expect((await call('PATCH', `/apps/${app.name}`, { maintenance: false })).body).toMatchObject({
+      maintenance: false,
+    });
 
     const config = (await call('GET', `/apps/${app.name}/config-vars`)).body;
     expect(config.DATABASE_URL).toBe(app.databaseUrl);
@@ -133,6 +139,8 @@ describe('Platform API', () => {
       ['GET', '/no/such/endpoint', undefined, owner.apiKey, 404, 'not_found'],
       ['PATCH', `/apps/${app.name}/config-vars`, { FOO: 1 }, owner.apiKey, 422, 'invalid_params'],
       ['PATCH', `/apps/${app.name}/config-vars`, { 'BAD-NAME': 'x' }, owner.apiKey, 422, 'invalid_params'],
+      ['PATCH', `/apps/${app.name}`, { maintenance: 'yes' }, owner.apiKey, 422, 'invalid_params'],
+      ['PATCH', `/apps/${app.name}`, { maintenance: true }, stranger.apiKey, 404, 'not_found'],
       [
         'POST',
         `/apps/${app.name}/webhooks`,

@@ -42,6 +42,12 @@ export const webhookCreateBody = z.object(webhookFields).strict();
 /** `PATCH /apps/{app}/webhooks/{id}`: any of the same fields. */
 export const webhookUpdateBody = z.object(webhookFields).partial().strict();
 
+/**
+ * `PATCH /apps/{app}`: the sim changes `maintenance` only; the schema's other fields (`name`, `build_stack`) are
+ * refused as unknown rather than ignored.
+ */
+export const appUpdateBody = z.object({ maintenance: z.boolean() }).strict();
+
 /** `PATCH /apps/{app}/config-vars`: names of word characters, values strings or null (which removes). */
 export const configVarsPatchBody = z.record(
   z.string().regex(/^\w+$/, 'config var names are letters, digits and underscores'),

@@ -47,7 +47,7 @@ export function serializeApp(app: App, owner: Account, current: Release | undefi
     git_url: `https://git.heroku.com/${app.name}.git`,
     id: app.id,
     internal_routing: null,
-    maintenance: false,
+    maintenance: app.maintenance,
     name: app.name,
     owner: { email: owner.email, id: owner.id },
     organization: null,

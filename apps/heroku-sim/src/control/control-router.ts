@@ -4,6 +4,7 @@ import { herokuErrorHandler, param, queryString } from '../api/http-helpers.js';
 import { parseBody } from '../api/request-bodies.js';
 import type { SimContext } from '../sim-context.js';
 import type { SimControls } from './controls.js';
+import type { SimDatabaseControls } from './database-controls.js';
 
 const releasePhase = z
   .object({
@@ -32,6 +33,7 @@ const bodies = {
     .strict(),
   rotate: z.object({ database: z.string().optional(), releasePhase: releasePhase.optional() }).strict(),
   rotateMany: z.object({ apps: z.array(z.string().min(1)).min(1).max(1000) }).strict(),
+  seed: z.object({ rows: z.number().int().optional(), database: z.string().optional() }).strict(),
   finish: z.object({ status: z.enum(['succeeded', 'failed', 'expired']) }).strict(),
   oauthClient: z
     .object({
@@ -51,7 +53,7 @@ function defined<T extends object>(value: T): T {
 }
 
 /** `/_sim/`: test controls, JSON, no authentication. Documented in apps/heroku-sim/README.md. */
-export function createControlRouter(ctx: SimContext, controls: SimControls): Router {
+export function createControlRouter(ctx: SimContext, controls: SimControls & SimDatabaseControls): Router {
   const router = Router();
   router.use(express.json({ limit: '1mb' }));
 
@@ -72,14 +74,14 @@ export function createControlRouter(ctx: SimContext, controls: SimControls): Rou
     res.status(201).json(controls.registerOAuthClient(defined(parseBody(bodies.oauthClient, req.body))));
   });
 
-  router.post('/apps', (req, res) => {
-    res.status(201).json(controls.createApp(defined(parseBody(bodies.app, req.body))));
+  router.post('/apps', async (req, res) => {
+    res.status(201).json(await controls.createAppAsync(defined(parseBody(bodies.app, req.body))));
   });
   router.get('/apps', (_req, res) => {
     res.json(ctx.store.listApps().map((a) => ({ id: a.id, name: a.name, accountId: a.ownerId })));
   });
-  router.delete('/apps/:app', (req, res) => {
-    controls.deleteApp({ app: param(req, 'app') });
+  router.delete('/apps/:app', async (req, res) => {
+    await controls.deleteAppAsync({ app: param(req, 'app') });
     res.status(204).end();
   });
   router.get('/apps/:app/config-vars', (req, res) => {
@@ -89,14 +91,20 @@ export function createControlRouter(ctx: SimContext, controls: SimControls): Rou
     const body = defined(parseBody(bodies.configVars, req.body));
     res.json(controls.setConfigVars({ app: param(req, 'app'), ...body }));
   });
-  router.post('/apps/:app/rotate-credentials', (req, res) => {
+  router.post('/apps/:app/rotate-credentials', async (req, res) => {
     const body = defined(parseBody(bodies.rotate, req.body));
-    res.json(controls.rotateCredentials({ app: param(req, 'app'), ...body }));
+    res.json(await controls.rotateCredentialsAsync({ app: param(req, 'app'), ...body }));
   });
   // Rotates several apps' credentials in one call (load generators: one request instead of one per app).
-  router.post('/rotate-credentials', (req, res) => {
+  router.post('/rotate-credentials', async (req, res) => {
     const body = parseBody(bodies.rotateMany, req.body);
-    res.json(body.apps.map((app) => ({ app, ...controls.rotateCredentials({ app }) })));
+    const rotated = [];
+    for (const app of body.apps) rotated.push({ app, ...(await controls.rotateCredentialsAsync({ app })) });
+    res.json(rotated);
+  });
+  router.post('/apps/:app/seed', async (req, res) => {
+    const body = defined(parseBody(bodies.seed, req.body));
+    res.json(await controls.seed({ app: param(req, 'app'), rows: body.rows ?? 100, ...body }));
   });
   router.post('/apps/:app/releases/:version/finish', (req, res) => {
     const body = parseBody(bodies.finish, req.body);
@@ -170,8 +178,8 @@ export function createControlRouter(ctx: SimContext, controls: SimControls): Rou
     res.status(settled ? 200 : 408).json({ settled });
   });
 
-  router.post('/reset', (_req, res) => {
-    controls.reset();
+  router.post('/reset', async (_req, res) => {
+    await controls.resetAsync();
     res.status(204).end();
   });
 

@@ -5,11 +5,19 @@ import type { OAuthClient } from '../oauth/oauth-state.js';
 import type { SimContext } from '../sim-context.js';
 import { herokuTime } from '../support/clock.js';
 import { herokuErrors } from '../support/heroku-error.js';
-import { POSTGRES_ACTOR, PRIMARY_ATTACHMENT, attachmentVar, databaseUrl, newPassword } from '../state/databases.js';
+import { POSTGRES_ACTOR, newPassword } from '../state/databases.js';
 import type { Actor, App, ReleaseStatus } from '../state/model.js';
 import type { ReleasePhase } from '../state/releases.js';
 import { describeConfigChange } from '../state/releases.js';
-import type { CreateAppInput } from '../state/store.js';
+import {
+  createAppIn,
+  forgetEverything,
+  preloadAccount,
+  releaseRotation,
+  rotationTarget,
+  type CreateAppControlInput,
+  type RotateCredentialsInput,
+} from './control-steps.js';
 
 export interface SimAccount {
   id: string;
@@ -49,6 +57,13 @@ export interface SimPreload {
   apps?: string[];
 }
 
+/** The synchronous controls make no real databases: with `SIM_POSTGRES_URL` the awaited ones are the way. */
+function assertNoRealDatabases(ctx: SimContext, control: string): void {
+  if (ctx.appDatabases) {
+    throw new Error(`heroku-sim has real databases: use \`await sim.${control}Async(…)\` instead of ${control}`);
+  }
+}
+
 /** The test controls, shared by the programmatic API and the `/_sim/` routes. */
 export function createControls(ctx: SimContext, options: { preload: SimPreload | undefined }) {
   const toAccount = (a: { id: string; email: string; apiKey: string }): SimAccount => ({
@@ -71,15 +86,14 @@ export function createControls(ctx: SimContext, options: { preload: SimPreload |
     },
 
     /** An app owned by `accountId` with a Heroku Postgres database (`DATABASE_URL`) and release 1. */
-    createApp(
-      input: { name: string; accountId: string } & Pick<CreateAppInput, 'extraDatabases' | 'configVars'>,
-    ): SimAppCreated {
-      const app = ctx.store.createApp({ ...input, ownerId: input.accountId });
-      return { id: app.id, name: app.name, databaseUrl: app.config[attachmentVar(PRIMARY_ATTACHMENT)] ?? '' };
+    createApp(input: CreateAppControlInput): SimAppCreated {
+      assertNoRealDatabases(ctx, 'createApp');
+      return createAppIn(ctx, input);
     },
 
     /** Deletes an app as if its owner destroyed it: the API answers 404 for it from now on. */
     deleteApp(input: { app: string }): void {
+      assertNoRealDatabases(ctx, 'deleteApp');
       ctx.store.deleteApp(input.app);
     },
 
@@ -113,27 +127,13 @@ export function createControls(ctx: SimContext, options: { preload: SimPreload |
      * What Heroku Postgres does on `pg:credentials:rotate` or maintenance: a new password in the database's
      * URL (same user, host and database) and a release `Update <ATTACHMENT> by heroku-postgresql`.
      */
-    rotateCredentials(input: { app: string; database?: string; releasePhase?: ReleasePhase }): {
-      version: number;
-      databaseUrl: string;
-    } {
-      const app = ctx.store.requireApp(input.app);
-      const name = input.database?.replace(/_URL$/, '') ?? PRIMARY_ATTACHMENT;
-      const { attachment, addon } = ctx.store.requireAttachment(app, name);
-      addon.password = newPassword();
-      addon.updatedAt = ctx.clock();
-      const url = databaseUrl(addon);
-      const changes = Object.fromEntries(
-        app.attachments.filter((a) => a.addonId === addon.id).map((a) => [attachmentVar(a.name), url]),
-      );
-      const release = ctx.releases.create({
-        app,
-        changes,
-        description: `Update ${attachment.name} by heroku-postgresql`,
-        user: POSTGRES_ACTOR,
+    rotateCredentials(input: RotateCredentialsInput): { version: number; databaseUrl: string } {
+      assertNoRealDatabases(ctx, 'rotateCredentials');
+      return releaseRotation(ctx, {
+        ...rotationTarget(ctx, input),
+        password: newPassword(),
         ...(input.releasePhase ? { releasePhase: input.releasePhase } : {}),
       });
-      return { version: release.version, databaseUrl: url };
     },
 
     /** Ends a held release phase. */
@@ -248,25 +248,15 @@ export function createControls(ctx: SimContext, options: { preload: SimPreload |
 
     /** Back to the start: no accounts, apps, faults, records (the preload is applied again). */
     reset(): void {
-      ctx.timers.clear();
-      ctx.work.abandon();
-      ctx.deliveries.reset();
-      ctx.store.reset();
-      ctx.oauth.reset();
-      ctx.faults.clear();
-      ctx.rateLimiter.reset();
-      ctx.requestLog.clear();
+      assertNoRealDatabases(ctx, 'reset');
+      forgetEverything(ctx);
       controls.applyPreload();
     },
 
     applyPreload(): void {
-      const preload = options.preload;
-      if (!preload) return;
-      const account = ctx.store.createAccount({
-        email: preload.email,
-        ...(preload.apiKey !== undefined ? { apiKey: preload.apiKey } : {}),
-      });
-      for (const name of preload.apps ?? []) ctx.store.createApp({ name, ownerId: account.id });
+      assertNoRealDatabases(ctx, 'applyPreload');
+      const preload = preloadAccount(ctx, options.preload);
+      for (const name of preload?.missingApps ?? []) createAppIn(ctx, { name, accountId: preload!.accountId });
     },
   };
   return controls;

@@ -130,6 +130,12 @@ describe('webhook delivery', () => {
   });
 
   it('retries a sync delivery after a 500 with a new attempt id, each attempt signed', async () => {
+    // A first retry after 250 ms rather than 10: on a busy machine the update, sent at once, could take longer
+    // than 10 ms to arrive and the order below would be a race.
+    await h.close();
+    h = await startSim({ retryScheduleMs: [250, 20, 40] });
+    owner = h.sim.createAccount({ email: 'owner@example.com' });
+    app = h.sim.createApp({ name: 'sushi-prod', accountId: owner.id });
     const { receiver } = await subscribe({ respond: (n) => (n === 0 ? 500 : 204) });
     h.sim.rotateCredentials({ app: app.name });
     await h.sim.settled();

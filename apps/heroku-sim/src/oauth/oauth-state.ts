@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { HerokuError, herokuErrors } from '../support/heroku-error.js';
 import { newId, newToken } from '../support/ids.js';
+import type { StateChangeListener } from '../state/changes.js';
 import type { Clock } from '../support/clock.js';
 import type { OAuthScope } from './scopes.js';
 
@@ -21,7 +22,7 @@ interface AuthorizationCode {
   used: boolean;
 }
 
-interface AccessToken {
+export interface AccessToken {
   token: string;
   accountId: string;
   scopes: OAuthScope[];
@@ -29,7 +30,7 @@ interface AccessToken {
   revoked: boolean;
 }
 
-interface RefreshToken {
+export interface RefreshToken {
   token: string;
   clientId: string;
   accountId: string;
@@ -50,14 +51,36 @@ export interface TokenResponse {
 
 const CODE_TTL_MS = 10 * 60_000;
 
-/** OAuth clients, authorization codes, access and refresh tokens. */
+/** Everything OAuthState keeps across restarts (codes live ten minutes and are not kept). */
+export interface OAuthSnapshot {
+  clients: OAuthClient[];
+  refreshTokens: RefreshToken[];
+  accessTokens: AccessToken[];
+}
+
+/**
+ * OAuth clients, authorization codes, access and refresh tokens. Changes to clients and tokens are told to
+ * `onChange` (the persistence).
+ */
 export class OAuthState {
   private readonly clients = new Map<string, OAuthClient>();
   private codes = new Map<string, AuthorizationCode>();
   private accessTokens = new Map<string, AccessToken>();
   private refreshTokens = new Map<string, RefreshToken>();
+  private readonly onChange: StateChangeListener;
 
-  constructor(private readonly options: { clock: Clock; accessTokenTtlSeconds: number }) {}
+  constructor(
+    private readonly options: { clock: Clock; accessTokenTtlSeconds: number; onChange?: StateChangeListener },
+  ) {
+    this.onChange = options.onChange ?? (() => {});
+  }
+
+  /** Takes over loaded clients and tokens (at start-up); tells nobody, they are already stored. */
+  restore(snapshot: OAuthSnapshot): void {
+    for (const client of snapshot.clients) this.clients.set(client.id, client);
+    for (const token of snapshot.refreshTokens) this.refreshTokens.set(token.token, token);
+    for (const token of snapshot.accessTokens) this.accessTokens.set(token.token, token);
+  }
 
   registerClient(input: { id?: string; secret?: string; redirectUri?: string; name?: string }): OAuthClient {
     const client: OAuthClient = {
@@ -67,6 +90,7 @@ export class OAuthState {
       name: input.name ?? 'heroku-sim OAuth client',
     };
     this.clients.set(client.id, client);
+    this.onChange({ kind: 'oauth-client', client });
     return client;
   }
 
@@ -108,6 +132,7 @@ export class OAuthState {
       revoked: false,
     };
     this.refreshTokens.set(refresh.token, refresh);
+    this.onChange({ kind: 'refresh-token', token: refresh });
     return this.issueAccessToken(refresh);
   }
 
@@ -138,6 +163,7 @@ export class OAuthState {
     for (const access of this.accessTokens.values()) {
       if ((accountId === undefined || access.accountId === accountId) && access.expiresAt > now) {
         access.expiresAt = now;
+        this.onChange({ kind: 'access-token', token: access });
         count += 1;
       }
     }
@@ -147,9 +173,17 @@ export class OAuthState {
   /** Revokes every access and refresh token of an account (the user revoked the authorization). */
   revokeTokens(accountId: string): number {
     let count = 0;
-    for (const token of [...this.accessTokens.values(), ...this.refreshTokens.values()]) {
+    for (const token of this.accessTokens.values()) {
       if (token.accountId === accountId && !token.revoked) {
         token.revoked = true;
+        this.onChange({ kind: 'access-token', token });
+        count += 1;
+      }
+    }
+    for (const token of this.refreshTokens.values()) {
+      if (token.accountId === accountId && !token.revoked) {
+        token.revoked = true;
+        this.onChange({ kind: 'refresh-token', token });
         count += 1;
       }
     }
@@ -166,6 +200,7 @@ export class OAuthState {
       revoked: false,
     };
     this.accessTokens.set(access.token, access);
+    this.onChange({ kind: 'access-token', token: access });
     return {
       access_token: access.token,
       expires_in: ttl,

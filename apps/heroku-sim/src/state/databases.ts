@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { newId, randomAlnum, randomHex } from '../support/ids.js';
-import type { Actor, PostgresAddon } from './model.js';
+import type { Actor, DatabaseCredentials, PostgresAddon } from './model.js';
 
 export const POSTGRES_SERVICE = { id: '6c67493d-8fc2-4cd4-9161-4f1ec11cbe69', name: 'heroku-postgresql' } as const;
 export const POSTGRES_PLAN = { id: '062a1cc7-f79f-404c-9f91-135f70175577', name: 'heroku-postgresql:essential-0' };
@@ -53,29 +53,39 @@ function addonName(): string {
   return `postgresql-${NAME_WORDS[randomInt(NAME_WORDS.length)]}-${randomInt(10000, 99999)}`;
 }
 
-export function createPostgresAddon(now: number): PostgresAddon {
+/** Credentials shaped like Heroku's, on a host that does not exist (the sim without real databases). */
+export function unreachableDatabase(): DatabaseCredentials {
+  return {
+    user: `u${randomAlnum(13)}`,
+    password: newPassword(),
+    host: `c${randomAlnum(11)}.cluster-${randomAlnum(12)}.us-east-1.rds.amazonaws.com`,
+    port: 5432,
+    database: `d${randomAlnum(13)}`,
+  };
+}
+
+/** A Heroku Postgres add-on for `credentials` (a real database's, or made up). */
+export function createPostgresAddon(input: { now: number; credentials: DatabaseCredentials }): PostgresAddon {
   return {
     id: newId(),
     name: addonName(),
     service: POSTGRES_SERVICE.name,
     planName: POSTGRES_PLAN.name,
     providerId: `resource${randomInt(1_000_000, 9_999_999)}@heroku.com`,
-    user: `u${randomAlnum(13)}`,
-    password: newPassword(),
-    host: `c${randomAlnum(11)}.cluster-${randomAlnum(12)}.us-east-1.rds.amazonaws.com`,
-    port: 5432,
-    database: `d${randomAlnum(13)}`,
-    createdAt: now,
-    updatedAt: now,
+    ...input.credentials,
+    createdAt: input.now,
+    updatedAt: input.now,
   };
 }
 
+/** `p` and 64 hex digits, like Heroku's generated passwords. */
 export function newPassword(): string {
   return `p${randomHex(32)}`;
 }
 
-export function databaseUrl(addon: PostgresAddon): string {
-  return `postgres://${addon.user}:${addon.password}@${addon.host}:${addon.port}/${addon.database}`;
+export function databaseUrl(credentials: DatabaseCredentials): string {
+  const { user, password, host, port, database } = credentials;
+  return `postgres://${user}:${password}@${host}:${port}/${database}`;
 }
 
 /** The config var an attachment provides. */

@@ -30,18 +30,23 @@ export interface Release {
   updatedAt: number;
 }
 
-/** A Heroku Postgres add-on: one database with its credentials. */
-export interface PostgresAddon {
-  id: string;
-  name: string;
-  service: 'heroku-postgresql';
-  planName: string;
-  providerId: string;
+/** Where a Heroku Postgres database is and how to log in: what its `DATABASE_URL` says. */
+export interface DatabaseCredentials {
+  /** The login role. */
   user: string;
   password: string;
   host: string;
   port: number;
   database: string;
+}
+
+/** A Heroku Postgres add-on: one database with its credentials. */
+export interface PostgresAddon extends DatabaseCredentials {
+  id: string;
+  name: string;
+  service: 'heroku-postgresql';
+  planName: string;
+  providerId: string;
   createdAt: number;
   updatedAt: number;
 }
@@ -90,6 +95,8 @@ export interface App {
   id: string;
   name: string;
   ownerId: string;
+  /** `PATCH /apps/{app} {maintenance}`: kept, shown in the app's answers; the sim serves no traffic to block. */
+  maintenance: boolean;
   /** The random part of `web_url` (`https://<name>-<suffix>.herokuapp.com/`). */
   webSuffix: string;
   config: Record<string, string>;

@@ -60,10 +60,7 @@ export class Releases {
   }): Release {
     const { app } = input;
     const now = this.deps.clock();
-    for (const [key, value] of Object.entries(input.changes)) {
-      if (value === null) delete app.config[key];
-      else app.config[key] = value;
-    }
+    this.deps.store.changeConfig(app, input.changes);
     const latest = app.releases[app.releases.length - 1];
     const release: Release = {
       id: newId(),
@@ -77,14 +74,14 @@ export class Releases {
       createdAt: now,
       updatedAt: now,
     };
-    app.releases.push(release);
-    app.updatedAt = now;
+    this.deps.store.addRelease(app, release);
     this.deps.publish({ app, release, action: 'create', previousData: {} });
     if (!input.releasePhase) {
       this.deps.publish({ app, release, action: 'update', previousData: {} });
       return release;
     }
     release.outputStreamUrl = `https://release-output.heroku.com/streams/${release.id}`;
+    this.deps.store.releaseChanged(app, release);
     this.deps.publish({ app, release, action: 'update', previousData: { output_stream_url: null } });
     const phase = input.releasePhase;
     if (!phase.hold) {
@@ -108,6 +105,7 @@ export class Releases {
     }
     release.status = input.status;
     release.updatedAt = this.deps.clock();
+    this.deps.store.releaseChanged(app, release);
     this.deps.publish({ app, release, action: 'update', previousData: { status: 'pending' } });
     return release;
   }

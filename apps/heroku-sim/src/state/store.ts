@@ -1,8 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { herokuErrors } from '../support/heroku-error.js';
 import { newId, newToken } from '../support/ids.js';
-import { attachmentVar, createPostgresAddon, DATABASE_COLORS, databaseUrl, PRIMARY_ATTACHMENT } from './databases.js';
-import type { Account, App, Attachment, PostgresAddon, Release, Webhook } from './model.js';
+import type { StateChange, StateChangeListener } from './changes.js';
+import {
+  attachmentVar,
+  createPostgresAddon,
+  DATABASE_COLORS,
+  databaseUrl,
+  PRIMARY_ATTACHMENT,
+  unreachableDatabase,
+} from './databases.js';
+import type {
+  Account,
+  App,
+  Attachment,
+  DatabaseCredentials,
+  PostgresAddon,
+  Release,
+  Webhook,
+  WebhookEvent,
+} from './model.js';
 
 /** Heroku's app name rule (the `app.name` pattern of the Platform API schema). */
 export const APP_NAME_PATTERN = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;
@@ -15,18 +32,48 @@ export interface CreateAppInput {
   extraDatabases?: number | string[];
   /** Config vars the app starts with besides its databases'. */
   configVars?: Record<string, string>;
+  /**
+   * The databases' credentials in the order of `checkNewApp`'s attachments (primary first): real databases made
+   * beforehand. Without them the sim makes up credentials on hosts that do not exist.
+   */
+  databases?: DatabaseCredentials[];
 }
 
-/** Accounts and apps in memory, with the lookups the Platform API needs. No HTTP, no events. */
+/** Everything the store holds, as the persistence loads it back. */
+export interface StoreSnapshot {
+  accounts: Account[];
+  apps: App[];
+}
+
+/**
+ * Accounts and apps in memory, with the lookups the Platform API needs. No HTTP, no events. Every change goes
+ * through a method here, which tells `onChange` (the persistence, when the sim keeps its state in Postgres).
+ */
 export class Store {
   private readonly accounts = new Map<string, Account>();
   private readonly apps = new Map<string, App>();
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    private readonly onChange: StateChangeListener = () => {},
+  ) {}
+
+  private changed(change: StateChange): void {
+    this.onChange(change);
+  }
 
   reset(): void {
     this.accounts.clear();
     this.apps.clear();
+    this.changed({ kind: 'reset' });
+  }
+
+  /** Replaces the state with a loaded one (at start-up); tells nobody, it is already stored. */
+  restore(snapshot: StoreSnapshot): void {
+    this.accounts.clear();
+    this.apps.clear();
+    for (const account of snapshot.accounts) this.accounts.set(account.id, account);
+    for (const app of snapshot.apps) this.apps.set(app.id, app);
   }
 
   // --- accounts ---------------------------------------------------------------------------------
@@ -40,6 +87,7 @@ export class Store {
     }
     const account: Account = { id: newId(), email, apiKey: input.apiKey ?? newToken(), createdAt: this.now() };
     this.accounts.set(account.id, account);
+    this.changed({ kind: 'account', account });
     return account;
   }
 
@@ -68,14 +116,25 @@ export class Store {
   }
 
   regenerateApiKey(accountId: string): string {
+    return this.setApiKey(accountId, newToken());
+  }
+
+  setApiKey(accountId: string, apiKey: string): string {
     const account = this.requireAccount(accountId);
-    account.apiKey = newToken();
+    const holder = this.findAccountByApiKey(apiKey);
+    if (holder && holder.id !== account.id) throw herokuErrors.invalidParams('API key is already in use.');
+    account.apiKey = apiKey;
+    this.changed({ kind: 'account', account });
     return account.apiKey;
   }
 
   // --- apps -------------------------------------------------------------------------------------
 
-  createApp(input: CreateAppInput): App {
+  /**
+   * Checks an app could be created as asked (name, owner, extra databases) and says how many databases it has:
+   * real databases are made only for input that passes.
+   */
+  checkNewApp(input: Omit<CreateAppInput, 'databases'>): { owner: Account; attachments: string[] } {
     if (!APP_NAME_PATTERN.test(input.name)) {
       throw herokuErrors.invalidParams(
         'Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes.',
@@ -83,11 +142,21 @@ export class Store {
     }
     if (this.findApp(input.name)) throw herokuErrors.invalidParams('Name is already taken');
     const owner = this.requireAccount(input.ownerId);
+    const extras = extraDatabaseColors(input.extraDatabases).map((color) => `HEROKU_POSTGRESQL_${color}`);
+    return { owner, attachments: [PRIMARY_ATTACHMENT, ...extras] };
+  }
+
+  createApp(input: CreateAppInput): App {
+    const { owner, attachments } = this.checkNewApp(input);
+    if (input.databases !== undefined && input.databases.length !== attachments.length) {
+      throw new Error(`${attachments.length} database(s) needed, ${input.databases.length} given`);
+    }
     const now = this.now();
     const app: App = {
       id: newId(),
       name: input.name,
       ownerId: owner.id,
+      maintenance: false,
       webSuffix: randomBytes(6).toString('hex'),
       config: { ...(input.configVars ?? {}) },
       releases: [],
@@ -98,9 +167,7 @@ export class Store {
       createdAt: now,
       updatedAt: now,
     };
-    this.attachDatabase(app, PRIMARY_ATTACHMENT);
-    for (const color of extraDatabaseColors(input.extraDatabases))
-      this.attachDatabase(app, `HEROKU_POSTGRESQL_${color}`);
+    attachments.forEach((name, i) => this.attachDatabase(app, name, input.databases?.[i] ?? unreachableDatabase()));
     // Release 1 holds the initial config; webhooks cannot exist yet, so nothing is delivered.
     const release: Release = {
       id: newId(),
@@ -116,12 +183,16 @@ export class Store {
     };
     app.releases.push(release);
     this.apps.set(app.id, app);
+    this.changed({ kind: 'app', app });
+    for (const addon of app.addons) this.changed({ kind: 'addon', app, addon });
+    for (const attachment of app.attachments) this.changed({ kind: 'attachment', app, attachment });
+    this.changed({ kind: 'release', app, release });
     return app;
   }
 
-  private attachDatabase(app: App, attachmentName: string): PostgresAddon {
+  private attachDatabase(app: App, attachmentName: string, credentials: DatabaseCredentials): PostgresAddon {
     const now = this.now();
-    const addon = createPostgresAddon(now);
+    const addon = createPostgresAddon({ now, credentials });
     const attachment: Attachment = {
       id: newId(),
       name: attachmentName,
@@ -170,7 +241,49 @@ export class Store {
   deleteApp(idOrName: string): App {
     const app = this.requireApp(idOrName);
     this.apps.delete(app.id);
+    this.changed({ kind: 'app-deleted', appId: app.id });
     return app;
+  }
+
+  setMaintenance(app: App, maintenance: boolean): App {
+    app.maintenance = maintenance;
+    app.updatedAt = this.now();
+    this.changed({ kind: 'app', app });
+    return app;
+  }
+
+  /** Applies config changes (null removes a var), as a release does. */
+  changeConfig(app: App, changes: Record<string, string | null>): void {
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === null) delete app.config[key];
+      else app.config[key] = value;
+    }
+    app.updatedAt = this.now();
+    this.changed({ kind: 'app', app });
+  }
+
+  /** A new password for a database: what its URL says from now on (the caller changes the config). */
+  setDatabasePassword(app: App, addon: PostgresAddon, password: string): void {
+    addon.password = password;
+    addon.updatedAt = this.now();
+    this.changed({ kind: 'addon', app, addon });
+  }
+
+  // --- releases and events ----------------------------------------------------------------------
+
+  addRelease(app: App, release: Release): void {
+    app.releases.push(release);
+    this.changed({ kind: 'release', app, release });
+  }
+
+  /** A release's status or output changed. */
+  releaseChanged(app: App, release: Release): void {
+    this.changed({ kind: 'release', app, release });
+  }
+
+  addEvent(app: App, event: WebhookEvent): void {
+    app.events.push(event);
+    this.changed({ kind: 'event', app, event });
   }
 
   // --- webhooks ---------------------------------------------------------------------------------
@@ -189,9 +302,27 @@ export class Store {
     return webhook;
   }
 
+  addWebhook(app: App, webhook: Webhook): Webhook {
+    app.webhooks.push(webhook);
+    this.changed({ kind: 'webhook', app, webhook });
+    return webhook;
+  }
+
+  /** Changes fields of a webhook (the caller checked them). */
+  updateWebhook(
+    app: App,
+    webhook: Webhook,
+    changes: Partial<Pick<Webhook, 'include' | 'level' | 'url' | 'secret' | 'authorization'>>,
+  ): Webhook {
+    Object.assign(webhook, changes, { updatedAt: this.now() });
+    this.changed({ kind: 'webhook', app, webhook });
+    return webhook;
+  }
+
   deleteWebhook(app: App, webhookId: string): Webhook {
     const webhook = this.requireWebhook(app, webhookId);
     app.webhooks = app.webhooks.filter((w) => w.id !== webhook.id);
+    this.changed({ kind: 'webhook-deleted', webhookId: webhook.id });
     return webhook;
   }
 

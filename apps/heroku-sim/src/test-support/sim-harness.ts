@@ -1,4 +1,4 @@
-import { createHerokuSim, type HerokuSim, type HerokuSimOptions } from '../sim.js';
+import { startHerokuSim, type HerokuSim, type HerokuSimOptions } from '../sim.js';
 
 export interface ApiAnswer {
   status: number;
@@ -17,9 +17,12 @@ export interface SimHarness {
   close(): Promise<void>;
 }
 
-/** A sim listening on 127.0.0.1 (port 0), with a small helper to call it. */
+/**
+ * A sim listening on 127.0.0.1 (port 0), with a small helper to call it. With `postgres` or `stateUrl` its
+ * databases are real or its state kept (`startHerokuSim`).
+ */
 export async function startSim(options: HerokuSimOptions = {}): Promise<SimHarness> {
-  const sim = createHerokuSim({ retryScheduleMs: [10, 20, 40], deliveryTimeoutMs: 2_000, ...options });
+  const sim = await startHerokuSim({ retryScheduleMs: [10, 20, 40], deliveryTimeoutMs: 2_000, ...options });
   const server = await sim.listen();
   return {
     sim,

@@ -4,7 +4,7 @@ import { herokuErrors } from '../../support/heroku-error.js';
 import type { App, Attachment, PostgresAddon, Release } from '../../state/model.js';
 import { describeConfigChange } from '../../state/releases.js';
 import { credentialOf, need, param, sendList } from '../http-helpers.js';
-import { configVarsPatchBody, parseBody } from '../request-bodies.js';
+import { appUpdateBody, configVarsPatchBody, parseBody } from '../request-bodies.js';
 import { serializeAddon, serializeApp, serializeAttachment, serializeRelease } from '../serializers.js';
 
 /** Apps, config vars, releases, add-ons and attachments. */
@@ -25,6 +25,14 @@ export function appRoutes(ctx: SimContext): Router {
 
   router.get('/apps/:app', need('read'), (req, res) => {
     const app = ownedApp(res, param(req, 'app'));
+    res.json(serializeApp(app, ownerOf(app), ctx.store.currentRelease(app)));
+  });
+
+  // Maintenance mode: kept in the app's state and shown in its answers (the sim serves no traffic to hold).
+  router.patch('/apps/:app', need('write'), (req, res) => {
+    const app = ownedApp(res, param(req, 'app'));
+    const body = parseBody(appUpdateBody, req.body);
+    ctx.store.setMaintenance(app, body.maintenance);
     res.json(serializeApp(app, ownerOf(app), ctx.store.currentRelease(app)));
   });
 

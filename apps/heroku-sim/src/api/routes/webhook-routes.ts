@@ -38,7 +38,7 @@ export function webhookRoutes(ctx: SimContext): Router {
       createdAt: now,
       updatedAt: now,
     };
-    app.webhooks.push(webhook);
+    ctx.store.addWebhook(app, webhook);
     // The secret (made up unless given) is shown this once, in a header. The Heroku CLI warns when the header
     // is missing even if it sent a secret itself, so Heroku sends it either way.
     res.set('Heroku-Webhook-Secret', webhook.secret);
@@ -60,13 +60,13 @@ export function webhookRoutes(ctx: SimContext): Router {
     const webhook = ctx.store.requireWebhook(app, param(req, 'webhook'));
     const body = parseBody(webhookUpdateBody, req.body);
     if (body.url !== undefined) assertUrlFree(app, body.url, webhook.id);
-    if (body.include !== undefined) webhook.include = [...new Set(body.include)];
-    if (body.level !== undefined) webhook.level = body.level;
-    if (body.url !== undefined) webhook.url = body.url;
-    if (body.secret !== undefined && body.secret !== null) webhook.secret = body.secret;
-    if (body.authorization !== undefined) webhook.authorization = body.authorization;
-    webhook.updatedAt = ctx.clock();
-    res.json(serializeWebhook(app, webhook));
+    const changes: Parameters<typeof ctx.store.updateWebhook>[2] = {};
+    if (body.include !== undefined) changes.include = [...new Set(body.include)];
+    if (body.level !== undefined) changes.level = body.level;
+    if (body.url !== undefined) changes.url = body.url;
+    if (body.secret !== undefined && body.secret !== null) changes.secret = body.secret;
+    if (body.authorization !== undefined) changes.authorization = body.authorization;
+    res.json(serializeWebhook(app, ctx.store.updateWebhook(app, webhook, changes)));
   });
 
   router.delete('/apps/:app/webhooks/:webhook', need('write'), (req, res) => {
