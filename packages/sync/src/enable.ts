@@ -8,8 +8,9 @@ import type { SyncContext } from './context.js';
 import { SyncError } from './errors.js';
 import { judgeFailure } from './failures.js';
 import { syncLink } from './link-sync.js';
-import { findLinkByProject, setLinkState, type LinkRow } from './links.js';
+import { findLinkByProject, type LinkRow } from './links.js';
 import { formatMappings } from './mappings.js';
+import { releasePathReset, setLinkState } from './release-path/index.js';
 import { newestSucceededRelease } from './releases.js';
 import { ensureWebhook } from './webhooks.js';
 
@@ -95,9 +96,7 @@ export async function enableSync(
         enabled: true,
         ...(current.enabled ? {} : { state: 'active' as const, lastError: null }),
         // Release versions are per app: moving to another app starts over (and its old webhook is not ours to keep).
-        ...(sameApp
-          ? {}
-          : { appliedVersion: 0, targetVersion: 0, webhookId: null, leaseOwner: null, leaseExpiresAt: null }),
+        ...(sameApp ? {} : { ...releasePathReset, webhookId: null }),
         nextReconcileAt: sql`now()`,
         updatedAt: sql`now()`,
       })
@@ -126,7 +125,13 @@ export async function enableSync(
   } catch (err) {
     // Without a webhook the reconciler still keeps the URL right, only later; say so on the link.
     const message = `could not create the Heroku webhook: ${err instanceof Error ? err.message : String(err)}`;
-    await setLinkState(ctx.db, { linkId: link.id, state: 'webhook_missing', lastError: message, actor: 'admin' });
+    await setLinkState(ctx.db, {
+      linkId: link.id,
+      appId: link.appId,
+      state: 'webhook_missing',
+      lastError: message,
+      actor: 'admin',
+    });
     ctx.logger.warn({ linkId: link.id, err }, 'webhook creation failed at enable');
   }
 
@@ -136,20 +141,19 @@ export async function enableSync(
       window: ctx.options.reconcileReleaseWindow,
     });
     if (newest !== undefined) {
-      await ctx.db
-        .update(herokuLinks)
-        .set({ targetVersion: sql`greatest(${herokuLinks.targetVersion}, ${newest})` })
-        .where(eq(herokuLinks.id, link.id));
       await syncLink(ctx, credentials, {
         linkId: link.id,
+        appId: link.appId,
         owner: `enable:${randomUUID()}`,
         trigger: { actor: 'admin' },
+        raiseTo: newest,
       });
     }
   } catch (error) {
     const verdict = await judgeFailure(ctx, credentials, {
       startedAt,
       linkId: link.id,
+      appId: link.appId,
       accountId: link.accountId,
       error,
       actor: 'admin',

@@ -4,7 +4,7 @@ import { createTestDatabase, testEncryptionKeys, type TestDatabase } from '@hds/
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenContext } from './accounts.js';
-import { envVarContext } from './env-vars.js';
+import { envVarContext } from './env-var-context.js';
 import { seedLink, testService } from './test-support/fixtures.js';
 
 let database: TestDatabase;

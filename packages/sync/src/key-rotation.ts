@@ -4,7 +4,7 @@ import { tokenContext } from './accounts.js';
 import type { SyncContext } from './context.js';
 
 type RotationDeps = Pick<SyncContext, 'db' | 'keyring' | 'logger'>;
-import { envVarContext } from './env-vars.js';
+import { envVarContext } from './env-var-context.js';
 
 /**
  * Re-encrypts every stored credential that is not under the primary key of `ENCRYPTION_KEYS` (after a new key

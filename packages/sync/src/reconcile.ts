@@ -7,7 +7,8 @@ import type { SyncContext } from './context.js';
 import { assertNever } from './errors.js';
 import { judgeFailure } from './failures.js';
 import { syncLink } from './link-sync.js';
-import { findLink, setLinkState } from './links.js';
+import { findLink } from './links.js';
+import { HEALED_BY_RECONCILE, setLinkState } from './release-path/index.js';
 import { newestSucceededRelease } from './releases.js';
 import { ensureWebhook, type WebhookCheck } from './webhooks.js';
 
@@ -53,14 +54,13 @@ export async function reconcileLink(
     });
     let applied: number | undefined;
     if (newest !== undefined && newest > link.appliedVersion) {
-      await ctx.db
-        .update(herokuLinks)
-        .set({ targetVersion: sql`greatest(${herokuLinks.targetVersion}, ${newest})` })
-        .where(eq(herokuLinks.id, link.id));
+      // Raised for the app the releases were read from only: a link moved meanwhile is left alone.
       const result = await syncLink(ctx, credentials, {
         linkId: link.id,
+        appId: link.appId,
         owner: options.owner,
         trigger: { actor: 'reconciler' },
+        raiseTo: newest,
       });
       if (result.kind === 'applied') applied = result.version;
       ctx.logger.info(
@@ -69,16 +69,15 @@ export async function reconcileLink(
       );
     }
     const webhook = await ensureWebhook(ctx, { db: ctx.db, client, link, actor: 'reconciler' });
-    const current = await findLink(ctx.db, link.id);
-    if (current && current.state !== 'active') {
-      await setLinkState(ctx.db, {
-        linkId: link.id,
-        state: 'active',
-        lastError: null,
-        actor: 'reconciler',
-        detail: { reason: 'reconciled' },
-      });
-    }
+    await setLinkState(ctx.db, {
+      linkId: link.id,
+      appId: link.appId,
+      from: HEALED_BY_RECONCILE,
+      state: 'active',
+      lastError: null,
+      actor: 'reconciler',
+      detail: { reason: 'reconciled' },
+    });
     await ctx.db
       .update(herokuLinks)
       .set({ lastReconciledAt: sql`now()` })
@@ -89,6 +88,7 @@ export async function reconcileLink(
     const verdict = await judgeFailure(ctx, credentials, {
       startedAt,
       linkId: link.id,
+      appId: link.appId,
       accountId: link.accountId,
       error,
       actor: 'reconciler',
