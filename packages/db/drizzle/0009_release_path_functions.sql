@@ -190,7 +190,7 @@ $$;
 -- The commit of release p_version of app p_app, in one round trip (the hot path). In one transaction under the
 -- link's row lock, each statement with a fresh snapshot (READ COMMITTED), so a commit that waited for another
 -- sees what that one wrote:
---   1. a disabled link, or one moved to another app since the fetch, changes nothing ('other_app');
+--   1. a disabled or deleted link, or one moved to another app since the fetch, changes nothing ('other_app');
 --   2. the version guard: a version not above the applied one changes nothing ('stale');
 --   3. the caller computed the values with the link's mappings as it read them: if they changed since, nothing is
 --      written and the caller recomputes ('mappings_changed');
@@ -199,7 +199,8 @@ $$;
 --      becomes p_missing_error (a mapped config var the release lacks; its env var keeps its value);
 --      webhook_missing is the reconciler's to heal;
 --   6. the link records the version, the lease is given back, the event gets its outcome, and listeners get pg_notify('project_env_changed', project id) when a value changed.
--- A lease held by p_owner is given back, except on 'mappings_changed' (the caller commits again). Returns the link's target version (a newer release may be
+-- A lease held by p_owner is given back, and the event (p_event) settled (ignored, stale, applied or unchanged),
+-- except on 'mappings_changed' (the caller commits again). Returns the link's target version (a newer release may be
 -- owed; 0 when the link is gone or moved).
 CREATE FUNCTION hds_commit_release(
   p_link uuid,
@@ -219,17 +220,15 @@ DECLARE
   n integer := 0;
 BEGIN
   SELECT * INTO l FROM heroku_links WHERE id = p_link FOR UPDATE;
-  IF NOT FOUND THEN
-    RETURN QUERY SELECT 'other_app'::text, 0, 0;
-    RETURN;
-  END IF;
-  IF NOT l.enabled OR l.app_id <> p_app THEN
+  IF NOT FOUND OR NOT l.enabled OR l.app_id <> p_app THEN
     PERFORM hds_release_lease(p_link, p_owner);
+    IF p_event IS NOT NULL THEN PERFORM hds_settle_event(p_event, p_link, 'ignored'); END IF;
     RETURN QUERY SELECT 'other_app'::text, 0, 0;
     RETURN;
   END IF;
   IF p_version <= l.applied_version THEN
     PERFORM hds_release_lease(p_link, p_owner);
+    IF p_event IS NOT NULL THEN PERFORM hds_settle_event(p_event, p_link, 'stale'); END IF;
     RETURN QUERY SELECT 'stale'::text, 0, l.target_version;
     RETURN;
   END IF;

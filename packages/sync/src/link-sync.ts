@@ -15,7 +15,9 @@ export interface SyncTrigger {
 export type SyncLinkResult =
   | { kind: 'applied'; version: number; changedVars: number; fetches: number }
   /** Another process holds the link's fetch lease; it will pick up the newest target when it commits. */
-  | { kind: 'coalesced' };
+  | { kind: 'coalesced' }
+  /** Fetched, but nothing could be committed: `stale` (applied meanwhile), `other_app` (the link moved). */
+  | { kind: 'refused'; status: 'stale' | 'other_app' };
 
 /** A burst can move the target while we fetch; after this many rounds the rest is left to the next event. */
 const MAX_ROUNDS = 10;
@@ -45,6 +47,7 @@ export async function syncLink(
   let trigger = options.trigger;
   let claim: Claim | undefined = options.claimed;
   let raiseTo = options.raiseTo;
+  let refused: 'stale' | 'other_app' | undefined;
   for (let round = 0; round < MAX_ROUNDS; round += 1) {
     claim ??= await claimFetch(ctx, { linkId, appId, owner, ...(raiseTo === undefined ? {} : { raiseTo }) });
     raiseTo = undefined;
@@ -69,7 +72,8 @@ export async function syncLink(
       projectId: claim.projectId,
       mappings: claim.mappings,
     });
-    if (commit.committed) {
+    if (commit.status !== 'committed') refused ??= commit.status;
+    else {
       version = claim.targetVersion;
       changedVars += commit.changedVars;
       ctx.hooks.releaseApplied?.({
@@ -88,5 +92,7 @@ export async function syncLink(
     trigger = { actor: trigger.actor };
     claim = undefined;
   }
-  return fetches === 0 ? { kind: 'coalesced' } : { kind: 'applied', version, changedVars, fetches };
+  if (fetches === 0) return { kind: 'coalesced' };
+  if (version === 0 && refused) return { kind: 'refused', status: refused };
+  return { kind: 'applied', version, changedVars, fetches };
 }

@@ -72,13 +72,20 @@ export async function processReleaseEvent(
       trigger: { actor: 'webhook', eventId: job.eventId, receivedAt: job.receivedAt },
       claimed: claim,
     });
-    if (result.kind === 'coalesced') {
-      await settle('coalesced');
-      return { outcome: 'coalesced' };
+    // The commit recorded the event's outcome in its transaction, except when nothing was fetched.
+    switch (result.kind) {
+      case 'coalesced':
+        await settle('coalesced');
+        return { outcome: 'coalesced' };
+      case 'refused':
+        return result.status === 'stale'
+          ? { outcome: 'stale', reason: 'applied meanwhile' }
+          : { outcome: 'ignored', reason: 'the link moved to another app' };
+      case 'applied':
+        return { outcome: result.changedVars > 0 ? 'applied' : 'unchanged', version: result.version };
+      default:
+        return assertNever(result);
     }
-    // The commit recorded the event's outcome in its transaction.
-    const outcome: WebhookEventOutcome = result.changedVars > 0 ? 'applied' : 'unchanged';
-    return { outcome, version: result.version };
   } catch (error) {
     const verdict = await judgeFailure(ctx, credentials, {
       startedAt,

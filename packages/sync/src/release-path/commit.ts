@@ -7,6 +7,8 @@ import { mapConfig } from '../mappings.js';
 import { sealForPut } from './env-var-write.js';
 
 export interface CommitResult {
+  /** `other_app`: the link was disabled, deleted or moved to another app since the fetch; nothing was written. */
+  status: 'committed' | 'stale' | 'other_app';
   committed: boolean;
   changedVars: number;
   /** The link's target after the commit (a newer release may be owed); 0 when the link moved or went away. */
@@ -61,11 +63,12 @@ export async function commitRelease(
         .select({ mappings: herokuLinks.mappings })
         .from(herokuLinks)
         .where(eq(herokuLinks.id, options.linkId));
-      if (!row) return { committed: false, changedVars: 0, targetVersion: 0 };
+      if (!row) return { status: 'other_app', committed: false, changedVars: 0, targetVersion: 0 };
       mappings = row.mappings;
       continue;
     }
     return {
+      status: answer.status,
       committed: answer.status === 'committed',
       changedVars: answer.changed_vars,
       targetVersion: answer.target_version,
