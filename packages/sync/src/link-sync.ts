@@ -1,7 +1,9 @@
+import { isHerokuApiError } from '@hds/heroku';
 import type { AccountCredentials } from './accounts.js';
 import type { AuditActor } from './audit.js';
 import type { SyncContext } from './context.js';
-import { claimFetch, commitRelease, releaseLease, type Claim } from './release-path/index.js';
+import { claimFetch, commitRelease, lowerTarget, releaseLease, type Claim } from './release-path/index.js';
+import { newestSucceededRelease } from './releases.js';
 
 /** What started a fetch, for the audit log and latency metrics. */
 export interface SyncTrigger {
@@ -17,7 +19,36 @@ export type SyncLinkResult =
   /** Another process holds the link's fetch lease; it will pick up the newest target when it commits. */
   | { kind: 'coalesced' }
   /** Fetched, but nothing could be committed: `stale` (applied meanwhile), `other_app` (the link moved). */
-  | { kind: 'refused'; status: 'stale' | 'other_app' };
+  | { kind: 'refused'; status: 'stale' | 'other_app' }
+  /** Heroku has no release `version` of the app (which exists): the target went back to `newest`. */
+  | { kind: 'no_such_release'; version: number; newest: number };
+
+/**
+ * After Heroku answered 404 for a release's config: if the app itself exists, the release does not (a target
+ * raised by hand, by a forged or misrouted event). Lowers the link's target to the app's newest succeeded release
+ * and returns it; rethrows `notFound` when the app is gone (the link becomes `app_missing`).
+ */
+async function lowerToNewest(
+  ctx: SyncContext,
+  credentials: AccountCredentials,
+  options: { linkId: string; claim: Claim; notFound: unknown },
+): Promise<number> {
+  const { claim } = options;
+  const client = credentials.client(claim.accountId);
+  try {
+    await client.getApp(claim.appId);
+  } catch (err) {
+    throw isHerokuApiError(err, 'not_found') ? options.notFound : err;
+  }
+  const newest =
+    (await newestSucceededRelease(client, { appId: claim.appId, window: ctx.options.reconcileReleaseWindow })) ?? 0;
+  await lowerTarget(ctx, { linkId: options.linkId, appId: claim.appId, from: claim.targetVersion, to: newest });
+  ctx.logger.warn(
+    { linkId: options.linkId, release: claim.targetVersion, newest },
+    "Heroku has no such release of the app: the link's target goes back to its newest",
+  );
+  return newest;
+}
 
 /** A burst can move the target while we fetch; after this many rounds the rest is left to the next event. */
 const MAX_ROUNDS = 10;
@@ -25,7 +56,8 @@ const MAX_ROUNDS = 10;
 /**
  * Brings a link on app `appId` up to its target release: claim the lease (or use the one the caller took; the
  * first claim raises the target to `raiseTo`), fetch the config as of the target release (one call), commit, and
- * repeat while events raised the target meanwhile. Throws Heroku errors to the caller, which decides what they
+ * repeat while events raised the target meanwhile. A release Heroku does not have (its app exists) lowers the
+ * target to the app's newest release (`lowerToNewest`). Throws Heroku errors to the caller, which decides what they
  * mean for the link (see `failures.ts`).
  */
 export async function syncLink(
@@ -48,6 +80,7 @@ export async function syncLink(
   let claim: Claim | undefined = options.claimed;
   let raiseTo = options.raiseTo;
   let refused: 'stale' | 'other_app' | undefined;
+  let noSuchRelease: { version: number; newest: number } | undefined;
   for (let round = 0; round < MAX_ROUNDS; round += 1) {
     claim ??= await claimFetch(ctx, { linkId, appId, owner, ...(raiseTo === undefined ? {} : { raiseTo }) });
     raiseTo = undefined;
@@ -59,7 +92,11 @@ export async function syncLink(
       fetches += 1;
     } catch (err) {
       await releaseLease(ctx, { linkId, owner });
-      throw err;
+      if (!isHerokuApiError(err, 'not_found')) throw err;
+      const newest = await lowerToNewest(ctx, credentials, { linkId, claim, notFound: err });
+      noSuchRelease ??= { version: claim.targetVersion, newest };
+      claim = undefined;
+      continue;
     }
     const commit = await commitRelease(ctx, {
       linkId,
@@ -92,7 +129,7 @@ export async function syncLink(
     trigger = { actor: trigger.actor };
     claim = undefined;
   }
-  if (fetches === 0) return { kind: 'coalesced' };
+  if (fetches === 0) return noSuchRelease ? { kind: 'no_such_release', ...noSuchRelease } : { kind: 'coalesced' };
   if (version === 0 && refused) return { kind: 'refused', status: refused };
   return { kind: 'applied', version, changedVars, fetches };
 }

@@ -81,6 +81,11 @@ export async function processReleaseEvent(
         return result.status === 'stale'
           ? { outcome: 'stale', reason: 'applied meanwhile' }
           : { outcome: 'ignored', reason: 'the link moved to another app' };
+      case 'no_such_release': {
+        await settle('ignored');
+        const reason = `Heroku has no release v${result.version} of this app; the link's target is back at v${result.newest}`;
+        return { outcome: 'ignored', reason };
+      }
       case 'applied':
         return { outcome: result.changedVars > 0 ? 'applied' : 'unchanged', version: result.version };
       default:

@@ -1,5 +1,5 @@
-import type { SyncMapping } from '@hds/db';
-import { sql } from 'drizzle-orm';
+import { herokuLinks, type SyncMapping } from '@hds/db';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import type { SyncContext } from '../context.js';
 
 /** A link whose fetch lease we hold, with what the fetch needs. */
@@ -48,4 +48,29 @@ export async function claimFetch(
 /** Gives the lease back, if `owner` still holds it (`hds_release_lease`). */
 export async function releaseLease(ctx: SyncContext, options: { linkId: string; owner: string }): Promise<void> {
   await ctx.db.execute(sql`select hds_release_lease(${options.linkId}, ${options.owner})`);
+}
+
+/**
+ * The one place the target goes down: Heroku has no release `from` for the app (a target raised by hand, by a
+ * forged or misrouted event), so it becomes the app's newest succeeded release `to` (never below the applied
+ * version). Only if the target is still `from`: a newer target set meanwhile is someone else's to check.
+ */
+export async function lowerTarget(
+  ctx: SyncContext,
+  options: { linkId: string; appId: string; from: number; to: number },
+): Promise<boolean> {
+  if (options.to >= options.from) return false;
+  const rows = await ctx.db
+    .update(herokuLinks)
+    .set({ targetVersion: sql`greatest(${herokuLinks.appliedVersion}, ${options.to})`, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(herokuLinks.id, options.linkId),
+        eq(herokuLinks.appId, options.appId),
+        eq(herokuLinks.targetVersion, options.from),
+        lt(herokuLinks.appliedVersion, options.from),
+      ),
+    )
+    .returning({ id: herokuLinks.id });
+  return rows.length > 0;
 }

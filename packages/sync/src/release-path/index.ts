@@ -13,6 +13,7 @@
  * | a state change writes its audit row                                   | `hds_set_link_state`  | `setLinkState`     |
  * | an env var is written unless unchanged (fingerprint under any key)    | `hds_put_env_var`     | `putEnvVar`        |
  * | the commit: app, version guard, values, state healing, notify         | `hds_commit_release`  | `commitRelease`    |
+ * | a target Heroku has no release for goes down to the newest one        | `lowerTarget`         | `lowerTarget`      |
  * | what moving a link to another app resets                              | `releasePathReset`    | (enable)           |
  *
  * Every write is tied to the app the link had when the work began (`appId`): a link moved to another app
@@ -29,7 +30,7 @@
  * (`CREATE OR REPLACE FUNCTION`), and keep this table true.
  */
 export { recordEvent, settleEvent, type RecordedEvent } from './events.js';
-export { claimFetch, releaseLease, type Claim } from './fetch-lease.js';
+export { claimFetch, lowerTarget, releaseLease, type Claim } from './fetch-lease.js';
 export { commitRelease, type CommitResult } from './commit.js';
 export { putEnvVar, type EnvVarWrite } from './env-var-write.js';
 export { HEALED_BY_RECONCILE, noteRetryError, setLinkState } from './link-state.js';
