@@ -9,6 +9,8 @@ CREATE TABLE "webhook_cleanups" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+ALTER TABLE "heroku_accounts" ADD COLUMN "refresh_owner" text;--> statement-breakpoint
+ALTER TABLE "heroku_accounts" ADD COLUMN "refresh_expires_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "heroku_links" ADD COLUMN "applied_mappings" jsonb;--> statement-breakpoint
 ALTER TABLE "heroku_links" ADD COLUMN "change_owner" text;--> statement-breakpoint
 ALTER TABLE "heroku_links" ADD COLUMN "change_expires_at" timestamp with time zone;--> statement-breakpoint

@@ -105,6 +105,9 @@ export const herokuAccounts = pgTable('heroku_accounts', {
   scope: text('scope'),
   /** Bumped on every token change, so concurrent refreshers can tell whether someone else already refreshed. */
   tokenGeneration: integer('token_generation').notNull().default(1),
+  /** A token refresh in progress and until when: one per account at a time, across processes, held by no connection. */
+  refreshOwner: text('refresh_owner'),
+  refreshExpiresAt: timestamptz('refresh_expires_at'),
   /** After a 429: no calls for this account before this time (its budget is spent). */
   rateLimitedUntil: timestamptz('rate_limited_until'),
   /** The last `RateLimit-Remaining` seen, and when: the reconciler slows down when it runs low. */
