@@ -283,37 +283,45 @@ export class AccountCredentials {
         throw new SyncError('heroku_unavailable', 'Heroku did not answer', { cause: err });
       throw new SyncError('heroku_refused', isHerokuApiError(err) ? err.message : 'Heroku refused', { cause: err });
     }
-    const [existing] = await this.ctx.db
-      .select({ id: herokuAccounts.id, generation: herokuAccounts.tokenGeneration })
-      .from(herokuAccounts)
-      .where(eq(herokuAccounts.herokuUserId, herokuAccount.id));
-    const id = existing?.id ?? randomUUID();
-    const sealed =
-      'apiKey' in options
-        ? {
-            authType: 'api_key' as const,
-            accessTokenEncrypted: this.ctx.keyring.encrypt(options.apiKey, tokenContext(id, 'access')),
-            refreshTokenEncrypted: null,
-            accessTokenExpiresAt: null,
-            scope: null,
-          }
-        : { authType: 'oauth' as const, refreshTokenEncrypted: null, ...this.sealTokens(id, options.oauth) };
-    const [row] = await this.ctx.db
-      .insert(herokuAccounts)
-      .values({ id, herokuUserId: herokuAccount.id, email: herokuAccount.email, ...sealed })
-      .onConflictDoUpdate({
-        target: herokuAccounts.herokuUserId,
-        set: {
+    // The ciphertexts are bound to the account's id: upsert first, then encrypt with the id the database kept,
+    // in one transaction (the upsert's row lock makes a concurrent add of the same user wait for this one).
+    const row = await this.ctx.db.transaction(async (tx) => {
+      const [kept] = await tx
+        .insert(herokuAccounts)
+        .values({
+          herokuUserId: herokuAccount.id,
           email: herokuAccount.email,
+          authType: 'apiKey' in options ? 'api_key' : 'oauth',
+          accessTokenEncrypted: '',
+          tokenGeneration: 0,
+        })
+        .onConflictDoUpdate({ target: herokuAccounts.herokuUserId, set: { email: herokuAccount.email } })
+        .returning({ id: herokuAccounts.id });
+      if (!kept) throw new Error('account upsert returned nothing');
+      const sealed =
+        'apiKey' in options
+          ? {
+              authType: 'api_key' as const,
+              accessTokenEncrypted: this.ctx.keyring.encrypt(options.apiKey, tokenContext(kept.id, 'access')),
+              refreshTokenEncrypted: null,
+              accessTokenExpiresAt: null,
+              scope: null,
+            }
+          : { authType: 'oauth' as const, refreshTokenEncrypted: null, ...this.sealTokens(kept.id, options.oauth) };
+      const [stored] = await tx
+        .update(herokuAccounts)
+        .set({
           ...sealed,
           tokenGeneration: sql`${herokuAccounts.tokenGeneration} + 1`,
           rateLimitedUntil: null,
           updatedAt: this.ctx.now(),
-        },
-      })
-      .returning();
-    this.cache.delete(id);
-    if (!row) throw new Error('account upsert returned nothing');
+        })
+        .where(eq(herokuAccounts.id, kept.id))
+        .returning();
+      return stored;
+    });
+    if (!row) throw new Error('account update returned nothing');
+    this.cache.delete(row.id);
     return toAccountView(row);
   }
 }
