@@ -195,9 +195,10 @@ $$;
 --   3. the caller computed the values with the link's mappings as it read them: if they changed since, nothing is
 --      written and the caller recomputes ('mappings_changed');
 --   4. each value is written by hds_put_env_var (unchanged ones are skipped);
---   5. the state: a working fetch heals error, app_missing and needs_reauth to active, and an active link's error
---      becomes p_missing_error (a mapped config var the release lacks; its env var keeps its value);
---      webhook_missing is the reconciler's to heal;
+--   5. the state: a release without a mapped config var (p_missing_error says which) makes the link
+--      config_var_missing (its env var keeps the previous value, which may be dead); otherwise a working fetch
+--      heals error, app_missing, needs_reauth and config_var_missing to active and clears an active link's
+--      error (a retry's); webhook_missing is the reconciler's to heal;
 --   6. the link records the version, the lease is given back, the event gets its outcome, and listeners get pg_notify('project_env_changed', project id) when a value changed.
 -- A lease held by p_owner is given back, and the event (p_event) settled (ignored, stale, applied or unchanged),
 -- except on 'mappings_changed' (the caller commits again). Returns the link's target version (a newer release may be
@@ -245,8 +246,14 @@ BEGIN
     END IF;
   END LOOP;
 
-  PERFORM hds_set_link_state(p_link, p_app, 'active', p_missing_error, p_actor,
-    jsonb_build_object('reason', 'config fetched'), p_version, ARRAY['active', 'error', 'app_missing', 'needs_reauth']);
+  IF p_missing_error IS NOT NULL THEN
+    PERFORM hds_set_link_state(p_link, p_app, 'config_var_missing', p_missing_error, p_actor,
+      jsonb_build_object('reason', 'the release lacks a mapped config var'), p_version, NULL);
+  ELSE
+    PERFORM hds_set_link_state(p_link, p_app, 'active', NULL, p_actor,
+      jsonb_build_object('reason', 'config fetched'), p_version,
+      ARRAY['active', 'error', 'app_missing', 'needs_reauth', 'config_var_missing']);
+  END IF;
   UPDATE heroku_links SET
     applied_version = p_version,
     last_synced_at = now(),

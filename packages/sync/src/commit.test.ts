@@ -131,7 +131,10 @@ describe('commitRelease', () => {
       actor: 'webhook',
     });
     expect(await envValue(projectId)).toBe(url('kept'));
-    expect((await service.getSyncStatus(projectId)).lastError).toMatch(/release v2 has no DATABASE_URL/);
+    expect(await service.getSyncStatus(projectId)).toMatchObject({
+      state: 'config_var_missing',
+      lastError: expect.stringMatching(/^release v2 has no DATABASE_URL/),
+    });
   });
 
   it('notifies listeners that the project env changed, after commit', async () => {

@@ -1,4 +1,6 @@
-import type { AuditAction } from '@hds/sync';
+import type { AuditAction, SyncStatus } from '@hds/sync';
+
+type LinkState = SyncStatus['state'];
 import { html, type SafeHtml } from './html.js';
 
 /** `2026-11-23 14:38:02 UTC`, in a `<time>` element, or a dash. */
@@ -8,17 +10,18 @@ export function when(iso: string | null | undefined): SafeHtml {
   return html`<time datetime="${iso}">${text}</time>`;
 }
 
-const STATE_LABELS: Record<string, string> = {
+const STATE_LABELS: Record<LinkState | 'disabled', string> = {
   active: 'Active',
   needs_reauth: 'Needs sign-in',
   app_missing: 'App missing',
   webhook_missing: 'Webhook missing',
+  config_var_missing: 'Config var missing',
   error: 'Error',
   disabled: 'Off',
 };
 
-export function stateBadge(state: string): SafeHtml {
-  return html`<span class="badge ${state}" data-state="${state}">${STATE_LABELS[state] ?? state}</span>`;
+export function stateBadge(state: LinkState): SafeHtml {
+  return html`<span class="badge ${state}" data-state="${state}">${STATE_LABELS[state]}</span>`;
 }
 
 const ACTION_LABELS: Record<AuditAction, string> = {

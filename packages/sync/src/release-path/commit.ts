@@ -21,6 +21,15 @@ interface CommitAnswer {
   target_version: number;
 }
 
+/** Why the link is `config_var_missing`: which config vars the release lacks, and which env vars kept old values. */
+function missingVarsError(options: { version: number; mappings: SyncMapping[]; missing: string[] }): string | null {
+  const { missing } = options;
+  if (missing.length === 0) return null;
+  const kept = options.mappings.filter((m) => missing.includes(m.from)).map((m) => m.to);
+  const verb = kept.length === 1 ? 'keeps its previous value' : 'keep their previous values';
+  return `release v${options.version} has no ${missing.join(', ')}: ${kept.join(', ')} ${verb}, which may no longer work`;
+}
+
 /**
  * Commits release `version` of app `appId`, its values computed here with the link's mappings, in one round trip
  * to `hds_commit_release`: under the link's row lock, the changed env vars (encrypted), one audit row per changed
@@ -50,8 +59,7 @@ export async function commitRelease(
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const { values, missing } = mapConfig({ mappings, config: options.config });
     const sealed = [...values].map(([name, value]) => sealForPut(ctx.keyring, options.projectId, name, value));
-    const missingError =
-      missing.length > 0 ? `release v${options.version} has no ${missing.join(', ')}; kept the current value` : null;
+    const missingError = missingVarsError({ version: options.version, mappings, missing });
     // JSON goes as text: drizzle's postgres.js client passes json parameters through unserialised.
     const [answer] = await pg<CommitAnswer[]>`
       select status, changed_vars, target_version from hds_commit_release(${options.linkId}, ${options.appId},

@@ -22,8 +22,10 @@
  * `webhook_events.outcome` has two writers: `hds_record_event` when an event needs no fetch (at first sight), and
  * `hds_settle_event` once its fetch ends (from the commit's transaction, or `settleEvent` when it failed).
  *
- * State healing: a working fetch heals (inside the commit) `error`, `app_missing` and `needs_reauth`; a full
- * reconcile (releases and webhook checked) also heals `webhook_missing`: `HEALED_BY_RECONCILE`.
+ * State healing: a working fetch heals (inside the commit) `error`, `app_missing`, `needs_reauth` and
+ * `config_var_missing`, or makes the link `config_var_missing` when the release lacks a mapped config var; a full
+ * reconcile (releases and webhook checked) heals `HEALED_BY_RECONCILE`, which adds `webhook_missing` and leaves
+ * `config_var_missing` to the next commit.
  *
  * Adding work to a commit's transaction (an outbox row per changed var, say): extend `hds_put_env_var` (per
  * written var, by hand or from a release) or `hds_commit_release` (per commit) in a new migration

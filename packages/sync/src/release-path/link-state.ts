@@ -2,7 +2,10 @@ import { herokuLinks, type DbOrTx, type LinkState } from '@hds/db';
 import { and, eq, sql } from 'drizzle-orm';
 import type { AuditActor } from '../audit.js';
 
-/** The states a full reconcile (newest release applied, webhook present) heals to `active`. */
+/**
+ * The states a full reconcile (newest release applied, webhook present) heals to `active`. Not
+ * `config_var_missing`: the applied release still lacks the var, and only a commit of one that has it heals it.
+ */
 export const HEALED_BY_RECONCILE: readonly LinkState[] = ['needs_reauth', 'app_missing', 'webhook_missing', 'error'];
 
 /**
