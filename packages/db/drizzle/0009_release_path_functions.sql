@@ -13,8 +13,13 @@
 --   hds_commit_release   a release's values, its state and its event's outcome, under the link's row lock
 --
 -- This replaces the first hds_commit_release (0005): the commit is now tied to the app the values were fetched
--- from, and its rules are shared with the other writers through the functions above.
+-- from, its rules are shared with the other writers through the functions above, a release is applied again
+-- when the link's mappings changed since it was applied (applied_mappings), and a release without a mapped
+-- config var makes the link config_var_missing.
 
+-- Links that applied a release before applied_mappings existed applied it with their current mappings.
+UPDATE heroku_links SET applied_mappings = mappings WHERE applied_version > 0 AND applied_mappings IS NULL;
+--> statement-breakpoint
 DROP FUNCTION hds_commit_release(uuid, text, integer, jsonb, jsonb, text, uuid, text);
 --> statement-breakpoint
 CREATE FUNCTION hds_release_lease(p_link uuid, p_owner text) RETURNS void
@@ -29,7 +34,8 @@ LANGUAGE sql AS $$
 $$;
 --> statement-breakpoint
 -- Raises the link's target to p_raise_to (0: no raise) and takes its fetch lease for p_owner, if the link is enabled,
--- on app p_app, and owes a fetch: its target is above its applied version. One row when a fetch is owed (claimed: whether p_owner holds the lease now), none otherwise.
+-- on app p_app, and owes a fetch: its target is above its applied version, or its mappings changed since that
+-- version was applied (applied_mappings). One row when a fetch is owed (claimed: whether p_owner holds the lease now), none otherwise.
 CREATE FUNCTION hds_claim_fetch(p_link uuid, p_app uuid, p_owner text, p_lease_ms integer, p_raise_to integer)
 RETURNS TABLE (claimed boolean, project_id uuid, account_id uuid, target_version integer, mappings jsonb)
 LANGUAGE sql AS $$
@@ -40,7 +46,8 @@ LANGUAGE sql AS $$
     lease_expires_at = CASE WHEN h.lease_owner IS NULL OR h.lease_expires_at < now() OR h.lease_owner = p_owner
                             THEN now() + p_lease_ms * interval '1 millisecond' ELSE h.lease_expires_at END
   WHERE h.id = p_link AND h.enabled AND h.app_id = p_app
-    AND greatest(h.target_version, p_raise_to) > h.applied_version
+    AND (greatest(h.target_version, p_raise_to) > h.applied_version
+         OR (h.applied_version > 0 AND h.applied_mappings IS DISTINCT FROM h.mappings))
   RETURNING h.lease_owner = p_owner, h.project_id, h.account_id, h.target_version, h.mappings;
 $$;
 --> statement-breakpoint
@@ -191,7 +198,8 @@ $$;
 -- link's row lock, each statement with a fresh snapshot (READ COMMITTED), so a commit that waited for another
 -- sees what that one wrote:
 --   1. a disabled or deleted link, or one moved to another app since the fetch, changes nothing ('other_app');
---   2. the version guard: a version not above the applied one changes nothing ('stale');
+--   2. the version guard: a version below the applied one, or equal to it when the mappings it was applied with
+--      are still the link's, changes nothing ('stale');
 --   3. the caller computed the values with the link's mappings as it read them: if they changed since, nothing is
 --      written and the caller recomputes ('mappings_changed');
 --   4. each value is written by hds_put_env_var (unchanged ones are skipped);
@@ -199,7 +207,8 @@ $$;
 --      config_var_missing (its env var keeps the previous value, which may be dead); otherwise a working fetch
 --      heals error, app_missing, needs_reauth and config_var_missing to active and clears an active link's
 --      error (a retry's); webhook_missing is the reconciler's to heal;
---   6. the link records the version, the lease is given back, the event gets its outcome, and listeners get pg_notify('project_env_changed', project id) when a value changed.
+--   6. the link records the version and the mappings it was applied with, the lease is given back, the event gets
+--      its outcome, and listeners get pg_notify('project_env_changed', project id) when a value changed.
 -- A lease held by p_owner is given back, and the event (p_event) settled (ignored, stale, applied or unchanged),
 -- except on 'mappings_changed' (the caller commits again). Returns the link's target version (a newer release may be
 -- owed; 0 when the link is gone or moved).
@@ -227,7 +236,8 @@ BEGIN
     RETURN QUERY SELECT 'other_app'::text, 0, 0;
     RETURN;
   END IF;
-  IF p_version <= l.applied_version THEN
+  IF p_version < l.applied_version
+     OR (p_version = l.applied_version AND l.applied_mappings IS NOT DISTINCT FROM l.mappings) THEN
     PERFORM hds_release_lease(p_link, p_owner);
     IF p_event IS NOT NULL THEN PERFORM hds_settle_event(p_event, p_link, 'stale'); END IF;
     RETURN QUERY SELECT 'stale'::text, 0, l.target_version;
@@ -256,6 +266,7 @@ BEGIN
   END IF;
   UPDATE heroku_links SET
     applied_version = p_version,
+    applied_mappings = l.mappings,
     last_synced_at = now(),
     updated_at = now()
   WHERE id = p_link;

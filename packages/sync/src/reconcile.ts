@@ -53,8 +53,9 @@ export async function reconcileLink(
       window: ctx.options.reconcileReleaseWindow,
     });
     let applied: number | undefined;
-    if (newest !== undefined && newest > link.appliedVersion) {
-      // Raised for the app the releases were read from only: a link moved meanwhile is left alone.
+    if (newest !== undefined) {
+      // Fetches when a release was missed or the mappings changed since the applied one (the claim decides);
+      // raised for the app the releases were read from only: a link moved meanwhile is left alone.
       const result = await syncLink(ctx, credentials, {
         linkId: link.id,
         appId: link.appId,
@@ -62,11 +63,13 @@ export async function reconcileLink(
         trigger: { actor: 'reconciler' },
         raiseTo: newest,
       });
-      if (result.kind === 'applied') applied = result.version;
-      ctx.logger.info(
-        { linkId: link.id, newest, behind: link.appliedVersion, result: result.kind },
-        'reconciler caught up a missed release',
-      );
+      if (result.kind === 'applied') {
+        applied = result.version;
+        ctx.logger.info(
+          { linkId: link.id, newest, behind: link.appliedVersion, result: result.kind },
+          'reconciler caught up a missed release',
+        );
+      }
     }
     const webhook = await ensureWebhook(ctx, { db: ctx.db, client, link, actor: 'reconciler' });
     await setLinkState(ctx.db, {

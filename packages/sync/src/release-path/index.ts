@@ -7,7 +7,8 @@
  * | rule                                                                  | kept in               | called through     |
  * | --------------------------------------------------------------------- | --------------------- | ------------------ |
  * | record an event once per (event id, link), judge it, raise the target | `hds_record_event`    | `recordEvent`      |
- * | a fetch is owed; the target grows; the lease is taken when free       | `hds_claim_fetch`     | `claimFetch`       |
+ * | a fetch is owed (newer target, or mappings changed since the applied  | `hds_claim_fetch`     | `claimFetch`       |
+ * | release); the target grows; the lease is taken when free              |                       |                    |
  * | the lease is given back by its owner only                             | `hds_release_lease`   | `releaseLease`     |
  * | an event's outcome is written once, when its work ends                | `hds_settle_event`    | `settleEvent`      |
  * | a state change writes its audit row                                   | `hds_set_link_state`  | `setLinkState`     |

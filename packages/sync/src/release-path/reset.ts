@@ -6,4 +6,9 @@ export const leaseCleared = { leaseOwner: null, leaseExpiresAt: null } as const;
  * start over, and nobody's lease on the old app counts. Work still running for the old app is refused by its
  * app id (see the module header).
  */
-export const releasePathReset = { appliedVersion: 0, targetVersion: 0, ...leaseCleared } as const;
+export const releasePathReset = {
+  appliedVersion: 0,
+  appliedMappings: null,
+  targetVersion: 0,
+  ...leaseCleared,
+} as const;

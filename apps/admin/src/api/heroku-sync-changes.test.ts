@@ -1,0 +1,76 @@
+import { createHerokuSim, type HerokuSim, type SimAccount, type SimServer } from '@hds/heroku-sim';
+import { RequestGate, testWebhookSigningKeys } from '@hds/testkit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startAdmin, type AdminHarness } from '../test-support/harness.js';
+
+// Changes to an enabled sync, through the API (issue 17).
+let sim: HerokuSim;
+let simServer: SimServer;
+let admin: AdminHarness;
+let gate: RequestGate;
+let owner: SimAccount;
+let accountId: string;
+
+let appCounter = 0;
+const appName = () => `changes-${process.pid}-${(appCounter += 1)}`;
+
+beforeAll(async () => {
+  sim = createHerokuSim({ retryScheduleMs: [] });
+  simServer = await sim.listen();
+  gate = new RequestGate();
+  admin = await startAdmin({
+    sync: {
+      heroku: { apiUrl: simServer.url, dispatcher: gate, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 } },
+      // Deliveries go nowhere (a closed port): these tests look at what the API call itself did.
+      webhooks: { publicBaseUrl: 'http://127.0.0.1:9', signingKeys: testWebhookSigningKeys },
+    },
+  });
+  owner = sim.createAccount({ email: 'changes@example.com' });
+  accountId = (await admin.api('POST', '/api/heroku/accounts', { body: { apiKey: owner.apiKey } })).json.id;
+});
+afterEach(() => gate.releaseAll());
+afterAll(async () => {
+  await admin.close();
+  await sim.close();
+  await gate.close();
+});
+
+const enable = (projectId: string, body: Record<string, unknown>) =>
+  admin.api('PUT', `/api/projects/${projectId}/heroku-sync`, { body });
+const reveal = async (projectId: string) =>
+  Object.fromEntries(
+    (
+      (await admin.api('GET', `/api/projects/${projectId}/env?reveal=true`)).json.vars as {
+        name: string;
+        value: string;
+      }[]
+    ).map((v) => [v.name, v.value]),
+  );
+const audit = async (projectId: string) =>
+  (
+    (await admin.api('GET', `/api/projects/${projectId}/audit?limit=50`)).json.entries as { action: string }[]
+  ).reverse();
+
+describe('a new mapping on an enabled sync (defect 16)', () => {
+  it('applies the current release for it before answering', async () => {
+    const app = sim.createApp({
+      name: appName(),
+      accountId: owner.id,
+      configVars: { REDIS_URL: 'redis://cache:6379' },
+    });
+    const project = await admin.createProject({ name: 'mappings', heroku: { accountId, app: app.name } });
+    expect(await reveal(project.id)).toEqual({ HASURA_GRAPHQL_DATABASE_URL: app.databaseUrl });
+
+    const mappings = { DATABASE_URL: 'HASURA_GRAPHQL_DATABASE_URL', REDIS_URL: 'CACHE_URL' };
+    const res = await enable(project.id, { accountId, app: app.name, mappings });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ mappings, state: 'active', lastReleaseVersion: 1 });
+    expect(await reveal(project.id)).toEqual({
+      HASURA_GRAPHQL_DATABASE_URL: app.databaseUrl,
+      CACHE_URL: 'redis://cache:6379',
+    });
+    const entries = await audit(project.id);
+    expect(entries.map((e) => e.action).slice(-2)).toEqual(['mappings_changed', 'env_synced']);
+    expect(entries.at(-1)).toMatchObject({ varName: 'CACHE_URL', releaseVersion: 1 });
+  });
+});
