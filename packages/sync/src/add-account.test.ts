@@ -23,9 +23,10 @@ describe('adding one new Heroku account twice at once (issue 17, defect 4)', () 
     // Both adds check the key with Heroku and look for the account before either writes: hold their writes
     // (a lock that lets reads through) until both are waiting, then let them race.
     const locker = postgres(database.url, { max: 1, onnotice: () => {} });
-    const adds = await locker.begin(async (tx) => {
+    let adds: ReturnType<typeof env.service.addAccount>[] = [];
+    await locker.begin(async (tx) => {
       await tx`lock table heroku_accounts in exclusive mode`;
-      const started = [1, 2].map(() => env.service.addAccount({ apiKey: simAccount.apiKey }));
+      adds = [1, 2].map(() => env.service.addAccount({ apiKey: simAccount.apiKey }));
       await waitFor(
         async () => {
           await tx`select pg_stat_clear_snapshot()`; // statistics views are a snapshot within a transaction
@@ -36,7 +37,6 @@ describe('adding one new Heroku account twice at once (issue 17, defect 4)', () 
         },
         { what: 'both adds to wait for the table lock' },
       );
-      return started;
     });
     await locker.end();
     const [first, second] = await Promise.all(adds);

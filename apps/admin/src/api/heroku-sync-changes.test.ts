@@ -74,3 +74,32 @@ describe('a new mapping on an enabled sync (defect 16)', () => {
     expect(entries.at(-1)).toMatchObject({ varName: 'CACHE_URL', releaseVersion: 1 });
   });
 });
+
+describe('three simultaneous enables of one project (defect 8)', () => {
+  it('one wins, the others get 409; one webhook, one webhook_created row', async () => {
+    const app = sim.createApp({ name: appName(), accountId: owner.id });
+    const project = await admin.createProject({ name: 'race' });
+    // The first enable to reach Heroku's webhook list waits there while two more arrive.
+    gate.hold((r) => r.method === 'GET' && r.path === `/apps/${app.id}/webhooks`, { count: 1 });
+    const first = enable(project.id, { accountId, app: app.name });
+    await gate.waitForHeld(1);
+    const others = await Promise.all([1, 2].map(() => enable(project.id, { accountId, app: app.name })));
+    gate.releaseAll();
+    const winner = await first;
+
+    expect(winner.status).toBe(200);
+    expect(winner.json).toMatchObject({ enabled: true, state: 'active', lastReleaseVersion: 1 });
+    expect(others.map((r) => [r.status, (r.json as { error?: { code?: string } }).error?.code])).toEqual([
+      [409, 'conflict'],
+      [409, 'conflict'],
+    ]);
+    expect(sim.webhooks({ app: app.name })).toHaveLength(1);
+    const created = async () => (await audit(project.id)).filter((e) => e.action === 'webhook_created');
+    expect(await created()).toHaveLength(1);
+
+    // Once the winner is done, the same enable is idempotent.
+    expect((await enable(project.id, { accountId, app: app.name })).status).toBe(200);
+    expect(await created()).toHaveLength(1);
+    expect(sim.webhooks({ app: app.name })).toHaveLength(1);
+  });
+});

@@ -49,6 +49,8 @@ export function statusForSyncError(code: SyncErrorCode): number {
       return 422;
     case 'heroku_unavailable':
       return 503;
+    case 'conflict':
+      return 409;
     default:
       return assertNever(code);
   }
