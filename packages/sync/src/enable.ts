@@ -12,6 +12,7 @@ import { findLinkByProject, type LinkRow } from './links.js';
 import { formatMappings } from './mappings.js';
 import { releasePathReset, setLinkState } from './release-path/index.js';
 import { newestSucceededRelease } from './releases.js';
+import { queueWebhookCleanup, runWebhookCleanups } from './webhook-cleanups.js';
 import { ensureWebhook } from './webhooks.js';
 
 function sameMappings(a: readonly SyncMapping[], b: readonly SyncMapping[]): boolean {
@@ -117,6 +118,15 @@ async function recordEnable(
       .returning();
     if (!updated) throw new Error('link update returned nothing');
     if (unchanged) return updated;
+    if (!sameApp && current.webhookId) {
+      // The old app's webhook still delivers to this link, signed with a valid secret: it goes.
+      await queueWebhookCleanup(tx, {
+        linkId: current.id,
+        accountId: current.accountId,
+        appId: current.appId,
+        webhookId: current.webhookId,
+      });
+    }
     await appendAudit(tx, {
       projectId: options.projectId,
       linkId: current.id,
@@ -170,6 +180,7 @@ async function completeEnable(
   const { link } = options;
   const startedAt = ctx.now();
   const client = credentials.client(link.accountId);
+  await runWebhookCleanups(ctx, credentials, { linkId: link.id, projectId: link.projectId, actor: 'admin' });
   try {
     await ensureWebhook(ctx, { db: ctx.db, client, link, actor: 'admin' });
   } catch (err) {

@@ -67,4 +67,25 @@ describe('a link moved to another app while work for the old app runs (issue 17,
     expect(await env.service.getSyncStatus(projectId)).toMatchObject({ state: 'active', lastError: null });
     expect(await env.envValue(projectId)).toBe(b.databaseUrl);
   });
+
+  it('deletes a webhook the reconciler made for the old app while the link moved (issue 17, defect 7)', async () => {
+    const { accountId, a, b, projectId, linkId } = await projectOnA();
+    const [recorded] = env.sim.webhooks({ app: a.name });
+    env.sim.deleteWebhook({ app: a.name, webhookId: recorded!.id }); // the reconciler will re-create it
+
+    env.gate.hold((r) => r.method === 'GET' && r.path === `/apps/${a.id}/releases`);
+    const reconcile = env.service.reconcileLink(linkId, 'manual', 'reconciler-1');
+    await env.gate.waitForHeld(1);
+    await env.service.enableSync({ projectId, accountId, app: b.name });
+    env.gate.releaseAll();
+    await reconcile;
+    // It made a webhook on A for this link, but did not record it on the link, now on B.
+    expect(env.sim.webhooks({ app: a.name })).toHaveLength(1);
+    const link = await linkRow(projectId);
+    expect(env.sim.webhooks({ app: b.name }).map((w) => w.id)).toEqual([link.webhookId]);
+
+    await env.service.reconcileLink(linkId, 'manual', 'reconciler-2');
+    expect(env.sim.webhooks({ app: a.name })).toEqual([]);
+    expect(env.sim.webhooks({ app: b.name })).toHaveLength(1);
+  });
 });

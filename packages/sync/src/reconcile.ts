@@ -10,6 +10,7 @@ import { syncLink } from './link-sync.js';
 import { findLink } from './links.js';
 import { HEALED_BY_RECONCILE, setLinkState } from './release-path/index.js';
 import { newestSucceededRelease } from './releases.js';
+import { runWebhookCleanups } from './webhook-cleanups.js';
 import { ensureWebhook, type WebhookCheck } from './webhooks.js';
 
 /** Heroku calls a routine reconcile makes: the newest releases and the webhook. */
@@ -47,6 +48,7 @@ export async function reconcileLink(
 
   try {
     await credentials.assertBudget(link.accountId);
+    await runWebhookCleanups(ctx, credentials, { linkId: link.id, projectId: link.projectId, actor: 'reconciler' });
     const client = credentials.client(link.accountId);
     const newest = await newestSucceededRelease(client, {
       appId: link.appId,

@@ -103,3 +103,40 @@ describe('three simultaneous enables of one project (defect 8)', () => {
     expect(sim.webhooks({ app: app.name })).toHaveLength(1);
   });
 });
+
+describe('moving a link to another app (defect 7)', () => {
+  it("deletes the old app's webhook", async () => {
+    const [a, b] = [1, 2].map(() => sim.createApp({ name: appName(), accountId: owner.id })) as [
+      ReturnType<typeof sim.createApp>,
+      ReturnType<typeof sim.createApp>,
+    ];
+    const project = await admin.createProject({ name: 'move', heroku: { accountId, app: a.name } });
+    const oldWebhook = sim.webhooks({ app: a.name })[0]!;
+
+    const res = await enable(project.id, { accountId, app: b.name });
+    expect(res.status).toBe(200);
+    expect(sim.webhooks({ app: a.name })).toEqual([]);
+    expect(sim.webhooks({ app: b.name })).toHaveLength(1);
+    expect((await audit(project.id)).filter((e) => e.action === 'webhook_deleted')).toMatchObject([
+      { detail: { webhookId: oldWebhook.id, appId: a.id, reason: 'the link moved to another app' } },
+    ]);
+  });
+
+  it('leaves the deletion to the reconciler when Heroku refuses it at once', async () => {
+    const [a, b] = [1, 2].map(() => sim.createApp({ name: appName(), accountId: owner.id })) as [
+      ReturnType<typeof sim.createApp>,
+      ReturnType<typeof sim.createApp>,
+    ];
+    const project = await admin.createProject({ name: 'move later', heroku: { accountId, app: a.name } });
+    sim.setFaults({ api: { errors: { rate: 1, status: 503, app: a.name } } });
+    expect((await enable(project.id, { accountId, app: b.name })).status).toBe(200);
+    expect(sim.webhooks({ app: a.name })).toHaveLength(1);
+    expect((await audit(project.id)).map((e) => e.action)).toContain('webhook_delete_failed');
+
+    sim.clearFaults();
+    const linkId = (await admin.api('GET', `/api/projects/${project.id}/heroku-sync`)).json.linkId as string;
+    expect(await admin.sync.reconcileLink(linkId, 'manual', 'reconcile-test')).toMatchObject({ outcome: 'checked' });
+    expect(sim.webhooks({ app: a.name })).toEqual([]);
+    expect((await audit(project.id)).map((e) => e.action)).toContain('webhook_deleted');
+  });
+});
