@@ -43,7 +43,7 @@ describe('heroku-sim down, then back', () => {
 
     // Every attempt of the delivered releases' jobs fails, and the links say so.
     const jobIds = delivered.map((l, i) =>
-      releaseEventJobId({ linkId: l.linkId, version: rotations[i]!.version, status: 'succeeded' }),
+      releaseEventJobId({ linkId: l.linkId, appId: l.app.id, version: rotations[i]!.version, status: 'succeeded' }),
     );
     await waitFor(
       async () => {
