@@ -67,9 +67,6 @@ export const jobCatalog = {
 
 export type JobName = keyof typeof jobCatalog;
 export type JobData<N extends JobName> = z.infer<(typeof jobCatalog)[N]['schema']>;
-export type JobsOf<Q extends QueueName> = {
-  [N in JobName]: (typeof jobCatalog)[N]['queue'] extends Q ? N : never;
-}[JobName];
 
 /**
  * The id of a `release-event` job: the link, the app, the release version and its status. Heroku sends `create`
