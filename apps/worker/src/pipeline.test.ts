@@ -1,7 +1,7 @@
 import { deriveWebhookSecret, signWebhookBody } from '@hds/heroku';
 import { sharedWebhookBody, testWebhookSigningKeys, waitFor } from '@hds/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Pipeline } from './test-support/pipeline.js';
+import { Pipeline } from '@hds/testkit/pipeline';
 
 let pipeline: Pipeline;
 beforeAll(async () => {
