@@ -32,9 +32,9 @@
  * written var, by hand or from a release) or `hds_commit_release` (per commit) in a new migration
  * (`CREATE OR REPLACE FUNCTION`), and keep this table true.
  */
-export { recordEvent, settleEvent, type RecordedEvent } from './events.js';
+export { recordEvent, settleEvent } from './events.js';
 export { claimFetch, lowerTarget, releaseLease, type Claim } from './fetch-lease.js';
-export { commitRelease, type CommitResult } from './commit.js';
-export { putEnvVar, type EnvVarWrite } from './env-var-write.js';
+export { commitRelease } from './commit.js';
+export { putEnvVar } from './env-var-write.js';
 export { HEALED_BY_RECONCILE, noteRetryError, setLinkState } from './link-state.js';
 export { leaseCleared, releasePathReset } from './reset.js';
