@@ -160,7 +160,7 @@ describe('POST /webhooks/heroku/:linkId with real Heroku bodies', () => {
     const linkId = randomUUID();
     const answer = await deliver(Buffer.from(JSON.stringify(body)), linkId);
     expect(answer).toMatchObject({ status: 202, json: { status: 'accepted' } });
-    const job = await jobs.getJob(releaseEventJobId({ linkId, version: 90_101, status: 'succeeded' }));
+    const job = await jobs.getJob(releaseEventJobId({ linkId, appId: docId, version: 90_101, status: 'succeeded' }));
     expect(parseJobData('release-event', job?.data)).toMatchObject({ eventId: docId, appId: docId, linkId });
   });
 

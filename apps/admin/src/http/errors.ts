@@ -8,6 +8,7 @@ const syncErrorCodes: Record<SyncErrorCode, true> = {
   app_not_visible: true,
   heroku_unavailable: true,
   heroku_refused: true,
+  conflict: true,
 };
 
 /** Codes the API answers with: the domain's `SyncErrorCode`s and the API's own. */
@@ -16,7 +17,6 @@ export const apiErrorCodes = [
   'invalid_json',
   'invalid_input',
   'unauthorized',
-  'conflict',
   'payload_too_large',
   'unsupported_media_type',
   'rate_limited',
