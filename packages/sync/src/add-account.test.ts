@@ -1,32 +1,23 @@
 import { herokuAccounts } from '@hds/db';
-import { createTestDatabase, waitFor, type TestDatabase } from '@hds/testkit';
+import { waitFor } from '@hds/testkit';
 import { eq } from 'drizzle-orm';
 import postgres from 'postgres';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tokenContext } from './accounts.js';
-import { startSimSync, type SimSync } from './test-support/sim-sync.js';
+import { useSimSync } from './test-support/sim-sync.js';
 
-let database: TestDatabase;
-let env: SimSync;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(() => database.drop());
-beforeEach(async () => {
-  env = await startSimSync(database);
-});
-afterEach(() => env.close());
+const t = useSimSync();
 
 describe('adding one new Heroku account twice at once (issue 17, defect 4)', () => {
   it('stores a token that decrypts under the id the database kept', async () => {
-    const simAccount = env.sim.createAccount({ email: 'twice@example.com' });
+    const simAccount = t.env.sim.createAccount({ email: 'twice@example.com' });
     // Both adds check the key with Heroku and look for the account before either writes: hold their writes
     // (a lock that lets reads through) until both are waiting, then let them race.
-    const locker = postgres(database.url, { max: 1, onnotice: () => {} });
-    let adds: ReturnType<typeof env.service.addAccount>[] = [];
+    const locker = postgres(t.database.url, { max: 1, onnotice: () => {} });
+    let adds: ReturnType<typeof t.env.service.addAccount>[] = [];
     await locker.begin(async (tx) => {
       await tx`lock table heroku_accounts in exclusive mode`;
-      adds = [1, 2].map(() => env.service.addAccount({ apiKey: simAccount.apiKey }));
+      adds = [1, 2].map(() => t.env.service.addAccount({ apiKey: simAccount.apiKey }));
       await waitFor(
         async () => {
           await tx`select pg_stat_clear_snapshot()`; // statistics views are a snapshot within a transaction
@@ -42,13 +33,13 @@ describe('adding one new Heroku account twice at once (issue 17, defect 4)', () 
     const [first, second] = await Promise.all(adds);
     expect(first!.account.id).toBe(second!.account.id);
 
-    const rows = await database.client.db
+    const rows = await t.database.client.db
       .select()
       .from(herokuAccounts)
       .where(eq(herokuAccounts.email, 'twice@example.com'));
     expect(rows).toHaveLength(1);
     const { id, accessTokenEncrypted } = rows[0]!;
-    expect(env.service.ctx.keyring.decrypt(accessTokenEncrypted, tokenContext(id, 'access'))).toBe(simAccount.apiKey);
-    expect(await env.service.listApps(id)).toEqual([]);
+    expect(t.env.service.ctx.keyring.decrypt(accessTokenEncrypted, tokenContext(id, 'access'))).toBe(simAccount.apiKey);
+    expect(await t.env.service.listApps(id)).toEqual([]);
   });
 });

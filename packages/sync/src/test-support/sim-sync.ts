@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createHerokuSim, type HerokuSim, type SimServer } from '@hds/heroku-sim';
-import { RequestGate, type TestDatabase } from '@hds/testkit';
+import { createTestDatabase, RequestGate, type TestDatabase } from '@hds/testkit';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { SyncService } from '../service.js';
 import { testService } from './fixtures.js';
 
@@ -73,5 +74,32 @@ export function releaseJob(options: { linkId: string; appId: string; version: nu
     status: options.status ?? 'succeeded',
     action: 'update',
     receivedAt: Date.now(),
+  };
+}
+
+/**
+ * A test file's database (one for the file) and a fresh `SimSync` on it for each test, opened and closed by
+ * vitest's hooks: read them inside tests (`t.env`, `t.database`).
+ */
+export function useSimSync(): { readonly env: SimSync; readonly database: TestDatabase } {
+  let database: TestDatabase | undefined;
+  let env: SimSync | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(() => database?.drop());
+  beforeEach(async () => {
+    env = await startSimSync(database!);
+  });
+  afterEach(() => env?.close());
+  return {
+    get env() {
+      if (!env) throw new Error('useSimSync: read env inside a test');
+      return env;
+    },
+    get database() {
+      if (!database) throw new Error('useSimSync: read database inside a test');
+      return database;
+    },
   };
 }
