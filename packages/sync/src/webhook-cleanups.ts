@@ -23,7 +23,7 @@ export async function queueWebhookCleanup(
 }
 
 /**
- * Deletes the link's queued webhooks on Heroku (a 404 counts as done), each with an audit row. A deletion Heroku
+ * Deletes the link's queued webhooks on Heroku, each with an audit row (a 404 counts as done, without one). A deletion Heroku
  * refuses stays queued with its error (an audit row says so the first time). Returns how many are still queued.
  */
 export async function runWebhookCleanups(
@@ -35,9 +35,12 @@ export async function runWebhookCleanups(
   let left = 0;
   for (const cleanup of queued) {
     const detail = { webhookId: cleanup.webhookId, appId: cleanup.appId, reason: REASON };
+    let deleted = true;
     try {
       await credentials.client(cleanup.accountId).deleteWebhook(cleanup.appId, cleanup.webhookId);
     } catch (err) {
+      // Gone already (with its app, say): nothing to delete, nothing to audit.
+      deleted = false;
       if (!isHerokuApiError(err, 'not_found')) {
         left += 1;
         const error = scrubSecrets(err instanceof Error ? err.message : String(err)).slice(0, 500);
@@ -65,6 +68,7 @@ export async function runWebhookCleanups(
     }
     await ctx.db.transaction(async (tx) => {
       await tx.delete(webhookCleanups).where(eq(webhookCleanups.id, cleanup.id));
+      if (!deleted) return;
       await appendAudit(tx, {
         projectId: options.projectId,
         linkId: options.linkId,
