@@ -41,6 +41,24 @@ export default tseslint.config(
     },
   },
   {
+    // The release path has one owner (docs/adr/0005): everything else goes through its index.
+    files: ['packages/sync/src/**/*.ts'],
+    ignores: ['packages/sync/src/release-path/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/release-path/*', '!**/release-path/index.js'],
+              message: 'import the release path through ./release-path/index.js',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts', 'tools/**', 'bench/**', 'e2e/**', '**/test-support/**'],
     rules: {
       'no-console': 'off',

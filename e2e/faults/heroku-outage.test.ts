@@ -11,16 +11,21 @@
 import { releaseEventJobId } from '@hds/queue';
 import { waitFor } from '@hds/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutagePipeline } from './support/outage-pipeline.js';
+import { Pipeline } from '@hds/testkit/pipeline';
 
 const ATTEMPTS = 3;
 
-let pipeline: OutagePipeline | undefined;
+let pipeline: Pipeline | undefined;
 beforeAll(async () => {
-  pipeline = await OutagePipeline.start({
+  pipeline = await Pipeline.start({
+    sim: { retryScheduleMs: [50, 100] },
+    heroku: { retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 }, timeoutMs: 2000 },
     releaseEventRetry: { attempts: ATTEMPTS, backoff: { type: 'fixed', delay: 200 } },
     reconcileTickMs: 200,
-    reconcileMinIntervalMs: 500,
+    // Every account's whole budget for the reconciler: a one-link account's link is due every 1.6 s.
+    sync: { reconcileBudgetShare: 1, reconcileMinIntervalMs: 500 },
+    concurrency: 8,
+    poolSize: 10,
   });
 });
 afterAll(async () => {
@@ -30,8 +35,11 @@ afterAll(async () => {
 describe('heroku-sim down, then back', () => {
   it('marks the links while Heroku is down and brings them to the newest release afterwards, by the reconciler', async () => {
     const p = pipeline!;
-    const delivered = [await p.linkedProject('delivered-a'), await p.linkedProject('delivered-b')];
-    const lost = await p.linkedProject('lost');
+    const delivered = [
+      await p.linkedProject({ prefix: 'delivered-a' }),
+      await p.linkedProject({ prefix: 'delivered-b' }),
+    ];
+    const lost = await p.linkedProject({ prefix: 'lost' });
     const all = [...delivered, lost];
     const before = await Promise.all(all.map((l) => p.envValue(l.projectId)));
 
@@ -43,7 +51,7 @@ describe('heroku-sim down, then back', () => {
 
     // Every attempt of the delivered releases' jobs fails, and the links say so.
     const jobIds = delivered.map((l, i) =>
-      releaseEventJobId({ linkId: l.linkId, version: rotations[i]!.version, status: 'succeeded' }),
+      releaseEventJobId({ linkId: l.linkId, appId: l.app.id, version: rotations[i]!.version, status: 'succeeded' }),
     );
     await waitFor(
       async () => {

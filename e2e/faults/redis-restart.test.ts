@@ -147,7 +147,7 @@ describe('Redis restarted under load', () => {
         expect(versions.length).toBeGreaterThan(0);
         const jobs = await Promise.all(
           versions.map((version) =>
-            events.getJob(releaseEventJobId({ linkId: l.linkId, version, status: 'succeeded' })),
+            events.getJob(releaseEventJobId({ linkId: l.linkId, appId: l.app.id, version, status: 'succeeded' })),
           ),
         );
         const missing = versions.filter((_, i) => jobs[i] === undefined);

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '@hds/core';
 import type { RateLimiter } from './api/rate-limiter.js';
 import type { RequestLog } from './api/request-log.js';
 import type { AppDatabaseServer } from './databases/app-database-server.js';

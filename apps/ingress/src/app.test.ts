@@ -10,7 +10,7 @@ import {
 } from '@hds/testkit';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshReleaseBody, herokuBody, postWebhook, signFor } from './test-support/deliveries.js';
+import { freshReleaseBody, herokuBody, postWebhook, signFor, bodyAppId } from './test-support/deliveries.js';
 import { countJobs, eventsQueue, startTestIngress, type TestIngress } from './test-support/ingress-harness.js';
 
 const [currentKey, olderKey] = testWebhookSigningKeys as [string, string];
@@ -62,7 +62,12 @@ describe('POST /webhooks/heroku/:linkId with real Heroku bodies', () => {
       };
       expect(await countJobs(jobs)).toBe(before + 1);
       const job = await jobs.getJob(
-        releaseEventJobId({ linkId, version: original.data.version, status: original.data.status }),
+        releaseEventJobId({
+          linkId,
+          appId: original.data.app.id,
+          version: original.data.version,
+          status: original.data.status,
+        }),
       );
       expect(job?.name).toBe('release-event');
       expect(job?.data).toEqual({
@@ -86,13 +91,15 @@ describe('POST /webhooks/heroku/:linkId with real Heroku bodies', () => {
 
   it('makes one job of the same delivery sent 5 times, at once and one after another', async () => {
     const before = await countJobs(jobs);
-    const { body, version } = freshReleaseBody();
+    const { body, appId, version } = freshReleaseBody();
     const linkId = randomUUID();
     const atOnce = await Promise.all([1, 2, 3].map(() => deliver(body, linkId)));
     const afterwards = [await deliver(body, linkId), await deliver(body, linkId)];
     expect([...atOnce, ...afterwards].map((a) => a.status)).toEqual([202, 202, 202, 202, 202]);
     expect(await countJobs(jobs)).toBe(before + 1);
-    expect((await jobs.getJob(releaseEventJobId({ linkId, version, status: 'succeeded' })))?.data.linkId).toBe(linkId);
+    expect((await jobs.getJob(releaseEventJobId({ linkId, appId, version, status: 'succeeded' })))?.data.linkId).toBe(
+      linkId,
+    );
   });
 
   it('makes one job of a release’s create and update, and another when its status changes', async () => {
@@ -101,38 +108,41 @@ describe('POST /webhooks/heroku/:linkId with real Heroku bodies', () => {
     const version = 90_001;
     const body = (action: string, status: string) =>
       herokuBody('api-release-update-2025.json', { eventId: randomUUID(), version, action, status });
+    const appId = bodyAppId(body('create', 'pending'));
     expect((await deliver(body('create', 'pending'), linkId)).status).toBe(202);
     expect((await deliver(body('update', 'succeeded'), linkId)).status).toBe(202);
     expect((await deliver(body('update', 'succeeded'), linkId)).status).toBe(202);
     expect(await countJobs(jobs)).toBe(before + 2);
-    expect((await jobs.getJob(releaseEventJobId({ linkId, version, status: 'pending' })))?.data.action).toBe('create');
-    expect((await jobs.getJob(releaseEventJobId({ linkId, version, status: 'succeeded' })))?.data.action).toBe(
+    expect((await jobs.getJob(releaseEventJobId({ linkId, appId, version, status: 'pending' })))?.data.action).toBe(
+      'create',
+    );
+    expect((await jobs.getJob(releaseEventJobId({ linkId, appId, version, status: 'succeeded' })))?.data.action).toBe(
       'update',
     );
   });
 
   it('makes one job per link when two links receive the same event (two projects syncing one app)', async () => {
     const before = await countJobs(jobs);
-    const { body, version } = freshReleaseBody();
+    const { body, appId, version } = freshReleaseBody();
     const [first, second] = [randomUUID(), randomUUID()];
     expect((await deliver(body, first)).status).toBe(202);
     expect((await deliver(body, second)).status).toBe(202);
     expect((await deliver(body, second)).status).toBe(202);
     expect(await countJobs(jobs)).toBe(before + 2);
-    expect((await jobs.getJob(releaseEventJobId({ linkId: first, version, status: 'succeeded' })))?.data.linkId).toBe(
-      first,
-    );
-    expect((await jobs.getJob(releaseEventJobId({ linkId: second, version, status: 'succeeded' })))?.data.linkId).toBe(
-      second,
-    );
+    expect(
+      (await jobs.getJob(releaseEventJobId({ linkId: first, appId, version, status: 'succeeded' })))?.data.linkId,
+    ).toBe(first);
+    expect(
+      (await jobs.getJob(releaseEventJobId({ linkId: second, appId, version, status: 'succeeded' })))?.data.linkId,
+    ).toBe(second);
   });
 
   it('accepts a signature under an older key of WEBHOOK_SIGNING_KEYS', async () => {
-    const { body, version } = freshReleaseBody();
+    const { body, appId, version } = freshReleaseBody();
     const linkId = randomUUID();
     const answer = await deliver(body, linkId, olderKey);
     expect(answer.status).toBe(202);
-    expect(await jobs.getJob(releaseEventJobId({ linkId, version, status: 'succeeded' }))).toBeDefined();
+    expect(await jobs.getJob(releaseEventJobId({ linkId, appId, version, status: 'succeeded' }))).toBeDefined();
   });
 
   it("accepts a delivery whose Heroku ids have no RFC 9562 version bits, like the id in Heroku's docs", async () => {
@@ -150,7 +160,7 @@ describe('POST /webhooks/heroku/:linkId with real Heroku bodies', () => {
     const linkId = randomUUID();
     const answer = await deliver(Buffer.from(JSON.stringify(body)), linkId);
     expect(answer).toMatchObject({ status: 202, json: { status: 'accepted' } });
-    const job = await jobs.getJob(releaseEventJobId({ linkId, version: 90_101, status: 'succeeded' }));
+    const job = await jobs.getJob(releaseEventJobId({ linkId, appId: docId, version: 90_101, status: 'succeeded' }));
     expect(parseJobData('release-event', job?.data)).toMatchObject({ eventId: docId, appId: docId, linkId });
   });
 
@@ -313,13 +323,13 @@ describe('refused deliveries get their status and make no job', () => {
 
   it('answers a release with the right signature but a version changed in transit 401 (no job for it)', async () => {
     // The byte-change case above, checked against the queue: neither version is stored.
-    const { body, version } = freshReleaseBody(7);
+    const { body, appId, version } = freshReleaseBody(7);
     const signature = signFor({ body, linkId, signingKey: currentKey });
     const changed = Buffer.from(body.toString('utf8').replace('"version":7', '"version":8'));
     const answer = await postWebhook({ baseUrl: ingress.url, linkId, body: changed, signature });
     expect(answer.status).toBe(401);
-    expect(await jobs.getJob(releaseEventJobId({ linkId, version, status: 'succeeded' }))).toBeUndefined();
-    expect(await jobs.getJob(releaseEventJobId({ linkId, version: 8, status: 'succeeded' }))).toBeUndefined();
+    expect(await jobs.getJob(releaseEventJobId({ linkId, appId, version, status: 'succeeded' }))).toBeUndefined();
+    expect(await jobs.getJob(releaseEventJobId({ linkId, appId, version: 8, status: 'succeeded' }))).toBeUndefined();
   });
 });
 

@@ -30,14 +30,15 @@ async function startIngress(prefix = uniqueName('outage'), waitForRedis = true):
 
 function deliverFresh(
   ingress: TestIngress,
-): Promise<WebhookAnswer & { eventId: string; linkId: string; version: number }> {
-  const { body, eventId, version } = freshReleaseBody();
+): Promise<WebhookAnswer & { eventId: string; linkId: string; appId: string; version: number }> {
+  const { body, eventId, appId, version } = freshReleaseBody();
   const linkId = randomUUID();
   const signature = signFor({ body, linkId, signingKey: testWebhookSigningKeys[0]! });
   return postWebhook({ baseUrl: ingress.url, linkId, body, signature }).then((a) => ({
     ...a,
     eventId,
     linkId,
+    appId,
     version,
   }));
 }
@@ -55,7 +56,7 @@ function expectUnavailable(answer: WebhookAnswer): void {
 }
 
 /** The job stored for a delivery, read on a connection of the test's own. */
-async function storedJob(prefix: string, delivery: { linkId: string; version: number }) {
+async function storedJob(prefix: string, delivery: { linkId: string; appId: string; version: number }) {
   const redis = new Redis(server.url, { maxRetriesPerRequest: null });
   const queue = eventsQueue(redis, prefix);
   try {

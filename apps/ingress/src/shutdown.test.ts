@@ -39,7 +39,7 @@ describe('ingress process (src/main.ts)', () => {
     const listening = JSON.parse(await ingress.waitForLine(isLog('ingress listening'))) as { port: number };
     await ingress.waitForLine(isLog('redis ready'));
 
-    const { body, eventId, version } = freshReleaseBody();
+    const { body, eventId, appId, version } = freshReleaseBody();
     const linkId = randomUUID();
     const signature = signFor({ body, linkId, signingKey: testWebhookSigningKeys[0]! });
     // `Expect: 100-continue` makes the server confirm it has the request before the body is sent: the delivery is
@@ -85,7 +85,9 @@ describe('ingress process (src/main.ts)', () => {
 
     const jobs = eventsQueue(testRedis.redis, testRedis.prefix);
     try {
-      expect((await jobs.getJob(releaseEventJobId({ linkId, version, status: 'succeeded' })))?.data).toMatchObject({
+      expect(
+        (await jobs.getJob(releaseEventJobId({ linkId, appId, version, status: 'succeeded' })))?.data,
+      ).toMatchObject({
         eventId,
         linkId,
       });

@@ -29,7 +29,7 @@ afterAll(async () => {
 
 describe('two ingress instances', () => {
   it('make one job of the same delivery sent to both, at once and again later', async () => {
-    const { body, eventId, version } = freshReleaseBody();
+    const { body, eventId, appId, version } = freshReleaseBody();
     const linkId = randomUUID();
     const signature = signFor({ body, linkId, signingKey: testWebhookSigningKeys[0]! });
     const send = (ingress: TestIngress) => postWebhook({ baseUrl: ingress.url, linkId, body, signature });
@@ -38,10 +38,12 @@ describe('two ingress instances', () => {
     const later = [await send(second), await send(first)];
     expect([...atOnce, ...later].map((a) => a.status)).toEqual([202, 202, 202, 202, 202, 202]);
     expect(await countJobs(jobs)).toBe(1);
-    expect((await jobs.getJob(releaseEventJobId({ linkId, version, status: 'succeeded' })))?.data).toMatchObject({
-      eventId,
-      linkId,
-    });
+    expect((await jobs.getJob(releaseEventJobId({ linkId, appId, version, status: 'succeeded' })))?.data).toMatchObject(
+      {
+        eventId,
+        linkId,
+      },
+    );
   });
 
   it('each verify any link: a delivery signed for a link is accepted by either', async () => {

@@ -1,7 +1,7 @@
 import { deriveWebhookSecret, signWebhookBody } from '@hds/heroku';
 import { sharedWebhookBody, testWebhookSigningKeys, waitFor } from '@hds/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Pipeline } from './test-support/pipeline.js';
+import { Pipeline } from '@hds/testkit/pipeline';
 
 let pipeline: Pipeline;
 beforeAll(async () => {
@@ -167,5 +167,26 @@ describe('a credential rotation, end to end in one process', () => {
       async () => (await pipeline.envValue(link.projectId, 'CACHE_URL')) === 'redis://:p4ss@cache.example:6379',
     );
     expect(pipeline.sim.webhooks({ app: link.app.name })).toHaveLength(1);
+  });
+});
+
+describe('a link moved to another app (issue 17, defect 15)', () => {
+  it("applies the new app's release whose version the old app's completed job had", async () => {
+    const link = await pipeline.linkedProject();
+    const a2 = pipeline.sim.rotateCredentials({ app: link.app.name });
+    await pipeline.sim.settled();
+    await pipeline.waitForVersion(link.projectId, a2.version); // A's v2 job completed (and is kept for days)
+
+    const b = pipeline.sim.createApp({
+      name: `moved-${crypto.randomUUID().slice(0, 8)}`,
+      accountId: link.simAccountId,
+    });
+    await pipeline.sync.enableSync({ projectId: link.projectId, accountId: link.accountId, app: b.name });
+    expect(await pipeline.envValue(link.projectId)).toBe(b.databaseUrl);
+    const b2 = pipeline.sim.rotateCredentials({ app: b.name });
+    expect(b2.version).toBe(a2.version);
+    await pipeline.sim.settled(); // delivered to the link: 202
+    await pipeline.waitForVersion(link.projectId, b2.version, 5_000);
+    expect(await pipeline.envValue(link.projectId)).toBe(b2.databaseUrl);
   });
 });

@@ -1,7 +1,6 @@
-import { queueNames } from '@hds/queue';
 import { waitFor } from '@hds/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Pipeline } from './test-support/pipeline.js';
+import { Pipeline } from '@hds/testkit/pipeline';
 
 let pipeline: Pipeline;
 beforeAll(async () => {
@@ -18,7 +17,7 @@ describe('a 429 on one account', () => {
 
     const blocked = pipeline.sim.rotateCredentials({ app: limited.app.name });
     await pipeline.sim.settled();
-    const events = pipeline.queue.producer.queue(queueNames.events);
+    const events = pipeline.events;
     const delayedJob = await waitFor(
       async () => (await events.getDelayed()).find((job) => job.data.linkId === limited.linkId),
       { what: 'the rate-limited job to be delayed' },

@@ -1,6 +1,6 @@
 import { waitFor } from '@hds/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Pipeline } from './test-support/pipeline.js';
+import { Pipeline } from '@hds/testkit/pipeline';
 
 let pipeline: Pipeline;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { webhookEvents } from '@hds/db';
 import { inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Pipeline, type LinkedProject } from './test-support/pipeline.js';
+import { Pipeline, type LinkedProject } from '@hds/testkit/pipeline';
 
 let pipeline: Pipeline;
 beforeAll(async () => {

@@ -2,6 +2,7 @@ import { databaseUrl, testServices, uniqueName } from '@hds/testkit';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from './migrate.js';
+import { auditActions } from './schema.js';
 
 const admin = postgres(testServices.pgAdminUrl, { max: 1, onnotice: () => {} });
 const name = uniqueName('hds_migrate');
@@ -32,6 +33,7 @@ describe('runMigrations', () => {
         'heroku_links',
         'project_env_vars',
         'projects',
+        'webhook_cleanups',
         'webhook_events',
       ]);
     } finally {
@@ -47,12 +49,27 @@ describe('runMigrations', () => {
     const sql = postgres(url, { max: 1, onnotice: () => {} });
     try {
       const [project] = await sql<{ id: string }[]>`insert into projects (name) values ('p') returning id`;
-      await sql`insert into audit_log (project_id, action, actor) values (${project!.id}, 'test', 'tester')`;
+      await sql`insert into audit_log (project_id, action, actor) values (${project!.id}, 'env_set', 'tester')`;
       await expect(sql`update audit_log set actor = 'someone else'`).rejects.toThrow(/append-only/);
       await expect(sql`delete from audit_log`).rejects.toThrow(/append-only/);
       await expect(sql`truncate audit_log`).rejects.toThrow(/append-only/);
       const [count] = await sql<{ n: number }[]>`select count(*)::int as n from audit_log`;
       expect(count!.n).toBe(1);
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it('accepts only the known audit actions (auditActions)', async () => {
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      const [project] = await sql<{ id: string }[]>`insert into projects (name) values ('p') returning id`;
+      for (const action of auditActions) {
+        await sql`insert into audit_log (project_id, action, actor) values (${project!.id}, ${action}, 'tester')`;
+      }
+      await expect(
+        sql`insert into audit_log (project_id, action, actor) values (${project!.id}, 'env_synched', 'tester')`,
+      ).rejects.toThrow(/audit_log_action_check/);
     } finally {
       await sql.end();
     }

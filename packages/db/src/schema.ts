@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigserial,
   boolean,
+  check,
   index,
   integer,
   jsonb,
@@ -25,8 +26,41 @@ export interface SyncMapping {
   transforms: MappingTransform[];
 }
 
-export const linkStates = ['active', 'needs_reauth', 'app_missing', 'webhook_missing', 'error', 'disabled'] as const;
+export const linkStates = [
+  'active',
+  'needs_reauth',
+  'app_missing',
+  'webhook_missing',
+  /** The applied release lacks a mapped config var: its env var keeps the previous value, which may be dead. */
+  'config_var_missing',
+  'error',
+  'disabled',
+] as const;
 export type LinkState = (typeof linkStates)[number];
+
+/**
+ * Every audit row's `action`: the TypeScript union and the database's CHECK constraint both come from this list.
+ * Adding one: add it here and run `npm run db:generate` (the constraint is regenerated).
+ */
+export const auditActions = [
+  /** A synced env var changed because of a release. */
+  'env_synced',
+  /** A person set an env var. */
+  'env_set',
+  'sync_enabled',
+  'sync_disabled',
+  'mappings_changed',
+  'state_changed',
+  'webhook_created',
+  'webhook_recreated',
+  'webhook_secret_rotated',
+  'webhook_delete_failed',
+  'webhook_deleted',
+] as const;
+export type AuditAction = (typeof auditActions)[number];
+
+/** `'a', 'b'`: a constant list as SQL literals, for CHECK constraints (the values are this file's constants). */
+const sqlList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v.replaceAll("'", "''")}'`).join(', '));
 
 export const envVarSources = ['manual', 'heroku'] as const;
 export type EnvVarSource = (typeof envVarSources)[number];
@@ -71,6 +105,9 @@ export const herokuAccounts = pgTable('heroku_accounts', {
   scope: text('scope'),
   /** Bumped on every token change, so concurrent refreshers can tell whether someone else already refreshed. */
   tokenGeneration: integer('token_generation').notNull().default(1),
+  /** A token refresh in progress and until when: one per account at a time, across processes, held by no connection. */
+  refreshOwner: text('refresh_owner'),
+  refreshExpiresAt: timestamptz('refresh_expires_at'),
   /** After a 429: no calls for this account before this time (its budget is spent). */
   rateLimitedUntil: timestamptz('rate_limited_until'),
   /** The last `RateLimit-Remaining` seen, and when: the reconciler slows down when it runs low. */
@@ -103,12 +140,17 @@ export const herokuLinks = pgTable(
     lastError: text('last_error'),
     /** The highest release version applied: the durable dedupe and ordering guard. */
     appliedVersion: integer('applied_version').notNull().default(0),
+    /** The mappings `appliedVersion` was committed with: when `mappings` differ, that release is applied again. */
+    appliedMappings: jsonb('applied_mappings').$type<SyncMapping[]>(),
     /** The highest succeeded release version known; above `appliedVersion` means a fetch is owed. */
     targetVersion: integer('target_version').notNull().default(0),
     lastSyncedAt: timestamptz('last_synced_at'),
     /** Who is fetching this link's config now, and until when: at most one fetch per link at a time. */
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: timestamptz('lease_expires_at'),
+    /** An admin change (enable, move, new mappings) in progress, and until when: a concurrent one gets 409. */
+    changeOwner: text('change_owner'),
+    changeExpiresAt: timestamptz('change_expires_at'),
     nextReconcileAt: timestamptz('next_reconcile_at').notNull().defaultNow(),
     lastReconciledAt: timestamptz('last_reconciled_at'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
@@ -168,7 +210,7 @@ export const auditLog = pgTable(
       .notNull()
       .references(() => projects.id),
     linkId: uuid('link_id'),
-    action: text('action').notNull(),
+    action: text('action', { enum: auditActions }).notNull(),
     varName: text('var_name'),
     beforeRedacted: text('before_redacted'),
     afterRedacted: text('after_redacted'),
@@ -179,5 +221,31 @@ export const auditLog = pgTable(
     actor: text('actor').notNull(),
     detail: jsonb('detail').$type<Record<string, unknown>>(),
   },
-  (t) => [index('audit_log_project_idx').on(t.projectId, t.id)],
+  (t) => [
+    index('audit_log_project_idx').on(t.projectId, t.id),
+    check('audit_log_action_check', sql`${t.action} in (${sqlList(auditActions)})`),
+  ],
+);
+
+/**
+ * A Heroku webhook left on an app the link no longer syncs (the link moved to another app, or a webhook was
+ * created for the old app while it moved): deleted at once when possible, else by the link's next reconcile.
+ */
+export const webhookCleanups = pgTable(
+  'webhook_cleanups',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    linkId: uuid('link_id')
+      .notNull()
+      .references(() => herokuLinks.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => herokuAccounts.id),
+    appId: uuid('app_id').notNull(),
+    webhookId: uuid('webhook_id').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('webhook_cleanups_link_idx').on(t.linkId)],
 );

@@ -33,8 +33,6 @@ export {
 } from './client/transport.js';
 export type {
   Account,
-  AddOn,
-  AddOnAttachment,
   App,
   AppWebhook,
   ConfigVars,
@@ -51,4 +49,3 @@ export {
   type OAuthClientConfig,
   type OAuthTokens,
 } from './client/oauth.js';
-export { PRIMARY_DATABASE_VAR, findDatabaseConfigVars, type DatabaseConfigVar } from './client/database-vars.js';

@@ -17,7 +17,7 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
  */
 export const jobCatalog = {
   /**
-   * A verified `api:release` delivery for a link. Job id = `releaseEventJobId` (link, release version and status),
+   * A verified `api:release` delivery for a link. Job id = `releaseEventJobId` (link, app, release version and status),
    * so redeliveries and the `create`/`update` pair of one release add nothing, while two links of one app each
    * get their job.
    */
@@ -67,18 +67,17 @@ export const jobCatalog = {
 
 export type JobName = keyof typeof jobCatalog;
 export type JobData<N extends JobName> = z.infer<(typeof jobCatalog)[N]['schema']>;
-export type JobsOf<Q extends QueueName> = {
-  [N in JobName]: (typeof jobCatalog)[N]['queue'] extends Q ? N : never;
-}[JobName];
 
 /**
- * The id of a `release-event` job: the link, the release version and its status. Heroku sends `create` and
- * `update` (and redeliveries) for one release; once a (version, status) is queued for a link, further deliveries
- * of it add nothing, so the worker sees each release state once. The link is part of the id because Heroku sends
- * one event to every webhook of an app, and two projects may sync one app. BullMQ ids may not hold `:`.
+ * The id of a `release-event` job: the link, the app, the release version and its status. Heroku sends `create`
+ * and `update` (and redeliveries) for one release; once a (version, status) is queued for a link and app, further
+ * deliveries of it add nothing, so the worker sees each release state once. The link is part of the id because
+ * Heroku sends one event to every webhook of an app, and two projects may sync one app; the app is, because
+ * versions are per app: after a link moves to another app (or an app is re-created under the same name), the new
+ * app's v2 is not the old app's v2, whose completed job is kept for days. BullMQ ids may not hold `:`.
  */
-export function releaseEventJobId(options: { linkId: string; version: number; status: string }): string {
-  return `${options.linkId}.v${options.version}.${options.status}`;
+export function releaseEventJobId(options: { linkId: string; appId: string; version: number; status: string }): string {
+  return `${options.linkId}.${options.appId}.v${options.version}.${options.status}`;
 }
 
 /** Parses job data read back from Redis; a job whose data does not match is a permanent failure. */

@@ -6,7 +6,6 @@ export {
   type JobData,
   type JobDefinition,
   type JobName,
-  type JobsOf,
 } from './catalog.js';
 export { createRedis, pingRedis, type RedisRole } from './connection.js';
 export { JobProducer } from './producer.js';

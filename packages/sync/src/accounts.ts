@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
 import { herokuAccounts } from '@hds/db';
 import { HerokuClient, isHerokuApiError, refreshOAuthToken, type OAuthTokens } from '@hds/heroku';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { SyncContext } from './context.js';
 import { RateLimitedError, SyncError } from './errors.js';
 
@@ -11,6 +12,10 @@ export const tokenContext = (accountId: string, which: 'access' | 'refresh') => 
 const REFRESH_MARGIN_MS = 2 * 60_000;
 /** How long a decrypted credential is reused before the row is read again. */
 const CACHE_TTL_MS = 30_000;
+/** A refresh lease lasts this many OAuth call timeouts (the call retries nothing); waiters give up after as long. */
+const REFRESH_WAIT_FACTOR = 3;
+/** How often a process waiting for another's refresh looks at the account's token generation. */
+const REFRESH_POLL_MS = 100;
 
 interface CachedCredential {
   token: string;
@@ -37,6 +42,8 @@ export class AccountCredentials {
   private readonly cache = new Map<string, CachedCredential>();
   /** The last `RateLimit-Remaining` each account's calls saw, written to the account by `flushRemaining`. */
   private readonly remaining = new Map<string, number>();
+  /** Refreshes running in this process, by account: concurrent callers share one. */
+  private readonly refreshing = new Map<string, Promise<string | undefined>>();
 
   constructor(private readonly ctx: SyncContext) {}
 
@@ -115,16 +122,54 @@ export class AccountCredentials {
   }
 
   /**
-   * Gets a fresh access token. The account row is locked while refreshing, and the token generation tells
-   * whether another process refreshed meanwhile, in which case its token is used: one refresh per expiry. A
-   * credential replaced since this process read it (a new sign-in or API key) is used as it is now.
-   * Returns undefined when no token can be had (API key, no OAuth client, refresh refused).
+   * Gets a fresh access token, one refresh per account at a time: concurrent callers in this process share one
+   * refresh, and across processes the account's refresh lease (`refresh_owner`, taken and given back in single
+   * statements, so no connection is held while Heroku answers) lets one process call Heroku while the others wait
+   * for the token generation to move and use the token it stored. A credential replaced since this process read it
+   * (a refresh elsewhere, a new sign-in or API key) is used as it is now. Returns undefined when no token can be
+   * had (API key, no OAuth client, refresh refused).
    */
   async refresh(accountId: string, seenGeneration?: number): Promise<string | undefined> {
-    const oauth = this.ctx.heroku.oauth;
+    const running = this.refreshing.get(accountId);
+    if (running) return running;
     const seen = seenGeneration ?? this.cache.get(accountId)?.generation;
-    const token = await this.ctx.db.transaction(async (tx) => {
-      const [row] = await tx.select().from(herokuAccounts).where(eq(herokuAccounts.id, accountId)).for('update');
+    const refreshing = this.refreshOnce(accountId, seen).finally(() => {
+      this.refreshing.delete(accountId);
+      this.cache.delete(accountId);
+    });
+    this.refreshing.set(accountId, refreshing);
+    return refreshing;
+  }
+
+  private async refreshOnce(accountId: string, seen: number | undefined): Promise<string | undefined> {
+    const oauth = this.ctx.heroku.oauth;
+    const owner = randomUUID();
+    const timeoutMs = this.ctx.heroku.timeoutMs ?? 10_000;
+    const giveUpAt = Date.now() + REFRESH_WAIT_FACTOR * timeoutMs;
+    const refreshable = and(
+      eq(herokuAccounts.id, accountId),
+      eq(herokuAccounts.authType, 'oauth'),
+      isNotNull(herokuAccounts.refreshTokenEncrypted),
+    );
+    for (;;) {
+      const [claimed] = !oauth
+        ? []
+        : await this.ctx.db
+            .update(herokuAccounts)
+            .set({
+              refreshOwner: owner,
+              refreshExpiresAt: sql`now() + ${REFRESH_WAIT_FACTOR * timeoutMs} * interval '1 millisecond'`,
+            })
+            .where(
+              and(
+                refreshable,
+                or(isNull(herokuAccounts.refreshOwner), lt(herokuAccounts.refreshExpiresAt, sql`now()`)),
+                seen === undefined ? undefined : eq(herokuAccounts.tokenGeneration, seen),
+              ),
+            )
+            .returning();
+      if (oauth && claimed?.refreshTokenEncrypted) return this.callRefresh({ accountId, owner, row: claimed, oauth });
+      const [row] = await this.ctx.db.select().from(herokuAccounts).where(eq(herokuAccounts.id, accountId));
       if (!row) return undefined;
       // Replaced since it was read (another process refreshed it, or someone signed in again or gave a new API key,
       // which can change its kind): use the stored one.
@@ -132,33 +177,54 @@ export class AccountCredentials {
         return this.ctx.keyring.decrypt(row.accessTokenEncrypted, tokenContext(accountId, 'access'));
       }
       if (!oauth || row.authType !== 'oauth' || row.refreshTokenEncrypted === null) return undefined;
-      const refreshToken = this.ctx.keyring.decrypt(row.refreshTokenEncrypted, tokenContext(accountId, 'refresh'));
-      let tokens: OAuthTokens;
-      try {
-        tokens = await refreshOAuthToken(
-          { ...oauth, dispatcher: this.ctx.heroku.dispatcher, timeoutMs: this.ctx.heroku.timeoutMs },
-          refreshToken,
-        );
-      } catch (err) {
-        if (isHerokuApiError(err) && !err.transient) {
-          this.ctx.logger.warn({ accountId, err }, 'Heroku refused the token refresh');
-          return undefined;
-        }
-        throw err;
+      // Another process is refreshing: wait for its token (or for its lease to lapse).
+      if (Date.now() > giveUpAt) throw new Error(`waited too long for another process to refresh account ${accountId}`);
+      seen ??= row.tokenGeneration;
+      await setTimeout(REFRESH_POLL_MS);
+    }
+  }
+
+  /** The refresh itself, under the account's refresh lease (`owner`); stores the new tokens and gives the lease back. */
+  private async callRefresh(options: {
+    accountId: string;
+    owner: string;
+    row: typeof herokuAccounts.$inferSelect;
+    oauth: NonNullable<SyncContext['heroku']['oauth']>;
+  }): Promise<string | undefined> {
+    const { accountId, owner, row } = options;
+    const mine = and(eq(herokuAccounts.id, accountId), eq(herokuAccounts.refreshOwner, owner));
+    const giveBack = () =>
+      this.ctx.db.update(herokuAccounts).set({ refreshOwner: null, refreshExpiresAt: null }).where(mine);
+    let tokens: OAuthTokens;
+    try {
+      const refreshToken = this.ctx.keyring.decrypt(
+        row.refreshTokenEncrypted ?? '',
+        tokenContext(accountId, 'refresh'),
+      );
+      tokens = await refreshOAuthToken(
+        { ...options.oauth, dispatcher: this.ctx.heroku.dispatcher, timeoutMs: this.ctx.heroku.timeoutMs },
+        refreshToken,
+      );
+    } catch (err) {
+      await giveBack();
+      if (isHerokuApiError(err) && !err.transient) {
+        this.ctx.logger.warn({ accountId, err }, 'Heroku refused the token refresh');
+        return undefined;
       }
-      await tx
-        .update(herokuAccounts)
-        .set({
-          ...this.sealTokens(accountId, tokens),
-          tokenGeneration: row.tokenGeneration + 1,
-          updatedAt: this.ctx.now(),
-        })
-        .where(eq(herokuAccounts.id, accountId));
-      this.ctx.logger.info({ accountId }, 'refreshed Heroku access token');
-      return tokens.accessToken;
-    });
-    this.cache.delete(accountId);
-    return token;
+      throw err;
+    }
+    await this.ctx.db
+      .update(herokuAccounts)
+      .set({
+        ...this.sealTokens(accountId, tokens),
+        tokenGeneration: sql`${herokuAccounts.tokenGeneration} + 1`,
+        refreshOwner: null,
+        refreshExpiresAt: null,
+        updatedAt: this.ctx.now(),
+      })
+      .where(mine);
+    this.ctx.logger.info({ accountId }, 'refreshed Heroku access token');
+    return tokens.accessToken;
   }
 
   private sealTokens(accountId: string, tokens: OAuthTokens) {
@@ -217,37 +283,45 @@ export class AccountCredentials {
         throw new SyncError('heroku_unavailable', 'Heroku did not answer', { cause: err });
       throw new SyncError('heroku_refused', isHerokuApiError(err) ? err.message : 'Heroku refused', { cause: err });
     }
-    const [existing] = await this.ctx.db
-      .select({ id: herokuAccounts.id, generation: herokuAccounts.tokenGeneration })
-      .from(herokuAccounts)
-      .where(eq(herokuAccounts.herokuUserId, herokuAccount.id));
-    const id = existing?.id ?? randomUUID();
-    const sealed =
-      'apiKey' in options
-        ? {
-            authType: 'api_key' as const,
-            accessTokenEncrypted: this.ctx.keyring.encrypt(options.apiKey, tokenContext(id, 'access')),
-            refreshTokenEncrypted: null,
-            accessTokenExpiresAt: null,
-            scope: null,
-          }
-        : { authType: 'oauth' as const, refreshTokenEncrypted: null, ...this.sealTokens(id, options.oauth) };
-    const [row] = await this.ctx.db
-      .insert(herokuAccounts)
-      .values({ id, herokuUserId: herokuAccount.id, email: herokuAccount.email, ...sealed })
-      .onConflictDoUpdate({
-        target: herokuAccounts.herokuUserId,
-        set: {
+    // The ciphertexts are bound to the account's id: upsert first, then encrypt with the id the database kept,
+    // in one transaction (the upsert's row lock makes a concurrent add of the same user wait for this one).
+    const row = await this.ctx.db.transaction(async (tx) => {
+      const [kept] = await tx
+        .insert(herokuAccounts)
+        .values({
+          herokuUserId: herokuAccount.id,
           email: herokuAccount.email,
+          authType: 'apiKey' in options ? 'api_key' : 'oauth',
+          accessTokenEncrypted: '',
+          tokenGeneration: 0,
+        })
+        .onConflictDoUpdate({ target: herokuAccounts.herokuUserId, set: { email: herokuAccount.email } })
+        .returning({ id: herokuAccounts.id });
+      if (!kept) throw new Error('account upsert returned nothing');
+      const sealed =
+        'apiKey' in options
+          ? {
+              authType: 'api_key' as const,
+              accessTokenEncrypted: this.ctx.keyring.encrypt(options.apiKey, tokenContext(kept.id, 'access')),
+              refreshTokenEncrypted: null,
+              accessTokenExpiresAt: null,
+              scope: null,
+            }
+          : { authType: 'oauth' as const, refreshTokenEncrypted: null, ...this.sealTokens(kept.id, options.oauth) };
+      const [stored] = await tx
+        .update(herokuAccounts)
+        .set({
           ...sealed,
           tokenGeneration: sql`${herokuAccounts.tokenGeneration} + 1`,
           rateLimitedUntil: null,
           updatedAt: this.ctx.now(),
-        },
-      })
-      .returning();
-    this.cache.delete(id);
-    if (!row) throw new Error('account upsert returned nothing');
+        })
+        .where(eq(herokuAccounts.id, kept.id))
+        .returning();
+      return stored;
+    });
+    if (!row) throw new Error('account update returned nothing');
+    this.cache.delete(row.id);
     return toAccountView(row);
   }
 }

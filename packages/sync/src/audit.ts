@@ -1,21 +1,11 @@
-import { auditLog, type DbOrTx } from '@hds/db';
+import { auditLog, type AuditAction, type DbOrTx } from '@hds/db';
 import { and, desc, eq, lt } from 'drizzle-orm';
 
 /** Who made a change. */
 export type AuditActor = 'webhook' | 'reconciler' | 'admin' | 'system';
 
-export type AuditAction =
-  | 'env_synced' // a synced env var changed because of a release
-  | 'env_set' // a person set an env var
-  | 'sync_enabled'
-  | 'sync_disabled'
-  | 'mappings_changed'
-  | 'state_changed'
-  | 'webhook_created'
-  | 'webhook_recreated'
-  | 'webhook_secret_rotated'
-  | 'webhook_delete_failed'
-  | 'webhook_deleted';
+/** Every action an audit row can name: the list is `auditActions` in @hds/db, which the database CHECKs too. */
+export type { AuditAction };
 
 export interface AuditRow {
   projectId: string;
@@ -41,7 +31,7 @@ export async function appendAudit(db: DbOrTx, rows: AuditRow | AuditRow[]): Prom
 export interface AuditEntry {
   id: number;
   at: string;
-  action: string;
+  action: AuditAction;
   varName: string | null;
   before: string | null;
   after: string | null;

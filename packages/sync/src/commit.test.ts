@@ -3,8 +3,8 @@ import { createTestDatabase, type TestDatabase } from '@hds/testkit';
 import { eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envVarContext } from './env-vars.js';
-import { commitRelease } from './link-sync.js';
+import { envVarContext } from './env-var-context.js';
+import { commitRelease } from './release-path/index.js';
 import type { SyncService } from './service.js';
 import { seedLink, testService } from './test-support/fixtures.js';
 
@@ -33,10 +33,12 @@ describe('commitRelease', () => {
       projectId: link.projectId,
       mappings: link.mappings,
       linkId: link.id,
+      appId: link.appId,
       owner: 'o',
       version: 3,
       config: { DATABASE_URL: url('first-secret') },
-      trigger: { actor: 'webhook', eventId: '5f1463a4-0210-43ba-b906-52599e246482' },
+      actor: 'webhook',
+      eventId: '5f1463a4-0210-43ba-b906-52599e246482',
     });
     expect(result).toMatchObject({ committed: true, changedVars: 1 });
     expect(await envValue(projectId)).toBe(url('first-secret'));
@@ -67,10 +69,11 @@ describe('commitRelease', () => {
         projectId: link.projectId,
         mappings: link.mappings,
         linkId: link.id,
+        appId: link.appId,
         owner: 'o',
         version,
         config: { DATABASE_URL: url(password) },
-        trigger: { actor: 'webhook' },
+        actor: 'webhook',
       });
     await commit(5, 'five');
     expect(await commit(4, 'four')).toMatchObject({ committed: false });
@@ -85,19 +88,21 @@ describe('commitRelease', () => {
       projectId: link.projectId,
       mappings: link.mappings,
       linkId: link.id,
+      appId: link.appId,
       owner: 'o',
       version: 1,
       config: { DATABASE_URL: url('same') },
-      trigger: { actor: 'webhook' },
+      actor: 'webhook',
     });
     const second = await commitRelease(service.ctx, {
       projectId: link.projectId,
       mappings: link.mappings,
       linkId: link.id,
+      appId: link.appId,
       owner: 'o',
       version: 2,
       config: { DATABASE_URL: url('same'), OTHER: 'changed' },
-      trigger: { actor: 'webhook' },
+      actor: 'webhook',
     });
     expect(second).toMatchObject({ committed: true, changedVars: 0 });
     expect(await auditRows(projectId)).toHaveLength(1);
@@ -109,22 +114,27 @@ describe('commitRelease', () => {
       projectId: link.projectId,
       mappings: link.mappings,
       linkId: link.id,
+      appId: link.appId,
       owner: 'o',
       version: 1,
       config: { DATABASE_URL: url('kept') },
-      trigger: { actor: 'webhook' },
+      actor: 'webhook',
     });
     await commitRelease(service.ctx, {
       projectId: link.projectId,
       mappings: link.mappings,
       linkId: link.id,
+      appId: link.appId,
       owner: 'o',
       version: 2,
       config: {},
-      trigger: { actor: 'webhook' },
+      actor: 'webhook',
     });
     expect(await envValue(projectId)).toBe(url('kept'));
-    expect((await service.getSyncStatus(projectId)).lastError).toMatch(/release v2 has no DATABASE_URL/);
+    expect(await service.getSyncStatus(projectId)).toMatchObject({
+      state: 'config_var_missing',
+      lastError: expect.stringMatching(/^release v2 has no DATABASE_URL/),
+    });
   });
 
   it('notifies listeners that the project env changed, after commit', async () => {
@@ -141,10 +151,11 @@ describe('commitRelease', () => {
         projectId: link.projectId,
         mappings: link.mappings,
         linkId: link.id,
+        appId: link.appId,
         owner: 'o',
         version: 1,
         config: { DATABASE_URL: url('n') },
-        trigger: { actor: 'webhook' },
+        actor: 'webhook',
       });
       expect(await notified).toBe(projectId);
     } finally {
@@ -161,10 +172,11 @@ describe('commitRelease', () => {
           projectId: link.projectId,
           mappings: link.mappings,
           linkId: link.id,
+          appId: link.appId,
           owner: `o${v}`,
           version: v,
           config: { DATABASE_URL: url(`v${v}`) },
-          trigger: { actor: 'webhook' },
+          actor: 'webhook',
         }),
       ),
     );

@@ -6,6 +6,7 @@ import { appendAudit } from './audit.js';
 import type { SyncContext } from './context.js';
 import { SyncError } from './errors.js';
 import { findLinkByProject } from './links.js';
+import { leaseCleared } from './release-path/index.js';
 
 /**
  * Opts a project out of the sync: deletes the Heroku webhook and turns the sync off, keeping the env vars as
@@ -40,8 +41,7 @@ export async function disableSync(
         enabled: false,
         state: 'disabled',
         lastError: failure ? `the Heroku webhook could not be deleted yet: ${failure}` : null,
-        leaseOwner: null,
-        leaseExpiresAt: null,
+        ...leaseCleared,
         nextReconcileAt: sql`now() + interval '1 minute'`,
         updatedAt: sql`now()`,
         ...(webhookDeleted ? { webhookId: null } : {}),

@@ -4,6 +4,7 @@ export type SyncErrorCode =
   | 'invalid' // 400/422: the input cannot be used
   | 'app_not_visible' // 422: the Heroku account cannot see that app
   | 'heroku_unavailable' // 503: Heroku did not answer; try again
+  | 'conflict' // 409: another change of the same thing is in progress; try again
   | 'heroku_refused'; // 422: Heroku refused (scope, permissions, validation)
 
 export class SyncError extends Error {

@@ -1,12 +1,11 @@
 import { scrubSecrets } from '@hds/core';
-import { herokuLinks, type LinkState } from '@hds/db';
+import type { LinkState } from '@hds/db';
 import { isHerokuApiError } from '@hds/heroku';
-import { eq } from 'drizzle-orm';
 import type { AccountCredentials } from './accounts.js';
 import type { AuditActor } from './audit.js';
 import type { SyncContext } from './context.js';
 import { assertNever, RateLimitedError } from './errors.js';
-import { setLinkState } from './links.js';
+import { noteRetryError, setLinkState } from './release-path/index.js';
 
 /** What a failed Heroku call means for a job. */
 export type FailureVerdict =
@@ -32,6 +31,8 @@ export async function judgeFailure(
   credentials: AccountCredentials,
   options: {
     linkId: string;
+    /** The app the failed work was for: a link moved to another app since is left alone. */
+    appId: string;
     accountId: string;
     error: unknown;
     actor: AuditActor;
@@ -44,8 +45,9 @@ export async function judgeFailure(
   if (!isHerokuApiError(error)) {
     return { kind: 'transient', error: error instanceof Error ? error : new Error(String(error)) };
   }
+  const { linkId, appId } = options;
   const record = (state: LinkState, message: string) =>
-    setLinkState(ctx.db, { linkId: options.linkId, state, lastError: message, actor: options.actor });
+    setLinkState(ctx.db, { linkId, appId, state, lastError: message, actor: options.actor });
   switch (error.kind) {
     case 'rate_limited': {
       const retryAt = await credentials.noteRateLimited(options.accountId, error.retryAfterMs);
@@ -55,10 +57,7 @@ export async function judgeFailure(
     case 'network':
     case 'timeout': {
       // Show the problem while retrying, without changing the state.
-      await ctx.db
-        .update(herokuLinks)
-        .set({ lastError: describe(error) })
-        .where(eq(herokuLinks.id, options.linkId));
+      await noteRetryError(ctx.db, { linkId, appId, lastError: describe(error) });
       return { kind: 'transient', error };
     }
     case 'unauthorized': {

@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { Keyring } from '@hds/core';
 import { herokuAccounts, projectEnvVars } from '@hds/db';
 import { createTestDatabase, testEncryptionKeys, type TestDatabase } from '@hds/testkit';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { tokenContext } from './accounts.js';
-import { envVarContext } from './env-vars.js';
+import { envVarContext } from './env-var-context.js';
 import { seedLink, testService } from './test-support/fixtures.js';
 
 let database: TestDatabase;
@@ -47,5 +48,27 @@ describe('reencryptCredentials', () => {
     expect(await after.setEnvVar(projectId, 'DATABASE_URL', 'postgres://u:old-key-secret@h/d')).toEqual({
       changed: false,
     });
+  });
+
+  it('compares key ids exactly: `_` in the new key id is no wildcard (issue 17, defect 5)', async () => {
+    const spec = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
+    const [newKey, oldKey] = [spec('k_1'), spec('kx1')];
+    // Its own database: re-encryption reads every row, and the other test's are under other keys.
+    const own = await createTestDatabase();
+    onTestFinished(() => own.drop());
+    const before = testService(own.client.db, { keyring: Keyring.fromSpecs([oldKey]) });
+    const { projectId, accountId } = await seedLink(before, { apiKey: 'api-key-under-kx1' });
+    await before.setEnvVar(projectId, 'DATABASE_URL', 'postgres://u:under-kx1@h/d');
+
+    const rotated = testService(own.client.db, { keyring: Keyring.fromSpecs([newKey, oldKey]) });
+    expect(await rotated.reencryptCredentials()).toEqual({ envVars: 1, accounts: 1 });
+
+    // The old key can go now.
+    const onlyNew = testService(own.client.db, { keyring: Keyring.fromSpecs([newKey]) });
+    expect(await onlyNew.listEnvVars(projectId, true)).toMatchObject([{ value: 'postgres://u:under-kx1@h/d' }]);
+    const [account] = await own.client.db.select().from(herokuAccounts).where(eq(herokuAccounts.id, accountId));
+    expect(onlyNew.ctx.keyring.decrypt(account!.accessTokenEncrypted, tokenContext(accountId, 'access'))).toBe(
+      'api-key-under-kx1',
+    );
   });
 });

@@ -1,10 +1,18 @@
 import { herokuAccounts, projectEnvVars } from '@hds/db';
-import { and, eq, notLike, or } from 'drizzle-orm';
+import { and, eq, or, sql, type SQL, type AnyColumn } from 'drizzle-orm';
 import { tokenContext } from './accounts.js';
 import type { SyncContext } from './context.js';
 
+import { envVarContext } from './env-var-context.js';
+
 type RotationDeps = Pick<SyncContext, 'db' | 'keyring' | 'logger'>;
-import { envVarContext } from './env-vars.js';
+
+/**
+ * A ciphertext (`v1:<kid>:…`) not under key `keyId`, comparing the key id exactly (a LIKE pattern would read `_`
+ * in a key id as a wildcard and skip rows under another key).
+ */
+const notUnderKey = (column: AnyColumn, keyId: string): SQL =>
+  sql`(${column} is not null and split_part(${column}, ':', 2) <> ${keyId})`;
 
 /**
  * Re-encrypts every stored credential that is not under the primary key of `ENCRYPTION_KEYS` (after a new key
@@ -13,12 +21,12 @@ import { envVarContext } from './env-vars.js';
  */
 export async function reencryptCredentials(ctx: RotationDeps): Promise<{ envVars: number; accounts: number }> {
   const { keyring } = ctx;
-  const current = `v1:${keyring.primaryKeyId}:%`;
+  const primary = keyring.primaryKeyId;
   let envVars = 0;
   const staleVars = await ctx.db
     .select({ projectId: projectEnvVars.projectId, name: projectEnvVars.name })
     .from(projectEnvVars)
-    .where(notLike(projectEnvVars.valueEncrypted, current));
+    .where(notUnderKey(projectEnvVars.valueEncrypted, primary));
   for (const { projectId, name } of staleVars) {
     await ctx.db.transaction(async (tx) => {
       const where = and(eq(projectEnvVars.projectId, projectId), eq(projectEnvVars.name, name));
@@ -40,7 +48,10 @@ export async function reencryptCredentials(ctx: RotationDeps): Promise<{ envVars
     .select({ id: herokuAccounts.id })
     .from(herokuAccounts)
     .where(
-      or(notLike(herokuAccounts.accessTokenEncrypted, current), notLike(herokuAccounts.refreshTokenEncrypted, current)),
+      or(
+        notUnderKey(herokuAccounts.accessTokenEncrypted, primary),
+        notUnderKey(herokuAccounts.refreshTokenEncrypted, primary),
+      ),
     );
   for (const { id } of staleAccounts) {
     await ctx.db.transaction(async (tx) => {

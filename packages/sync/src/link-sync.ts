@@ -1,11 +1,9 @@
-import type { SyncMapping } from '@hds/db';
-import { herokuLinks } from '@hds/db';
-import { and, eq, sql } from 'drizzle-orm';
+import { isHerokuApiError } from '@hds/heroku';
 import type { AccountCredentials } from './accounts.js';
 import type { AuditActor } from './audit.js';
 import type { SyncContext } from './context.js';
-import { sealEnvValue } from './env-vars.js';
-import { mapConfig } from './mappings.js';
+import { claimFetch, commitRelease, lowerTarget, releaseLease, type Claim } from './release-path/index.js';
+import { newestSucceededRelease } from './releases.js';
 
 /** What started a fetch, for the audit log and latency metrics. */
 export interface SyncTrigger {
@@ -19,140 +17,73 @@ export interface SyncTrigger {
 export type SyncLinkResult =
   | { kind: 'applied'; version: number; changedVars: number; fetches: number }
   /** Another process holds the link's fetch lease; it will pick up the newest target when it commits. */
-  | { kind: 'coalesced' };
+  | { kind: 'coalesced' }
+  /** Fetched, but nothing could be committed: `stale` (applied meanwhile), `other_app` (the link moved). */
+  | { kind: 'refused'; status: 'stale' | 'other_app' }
+  /** Heroku has no release `version` of the app (which exists): the target went back to `newest`. */
+  | { kind: 'no_such_release'; version: number; newest: number };
 
-/** A link whose fetch lease we hold, with what the fetch needs. */
-export interface Claim {
-  projectId: string;
-  accountId: string;
-  appId: string;
-  targetVersion: number;
-  mappings: SyncMapping[];
+/**
+ * After Heroku answered 404 for a release's config: if the app itself exists, the release does not (a target
+ * raised by hand, by a forged or misrouted event). Lowers the link's target to the app's newest succeeded release
+ * and returns it; rethrows `notFound` when the app is gone (the link becomes `app_missing`).
+ */
+async function lowerToNewest(
+  ctx: SyncContext,
+  credentials: AccountCredentials,
+  options: { linkId: string; claim: Claim; notFound: unknown },
+): Promise<number> {
+  const { claim } = options;
+  const client = credentials.client(claim.accountId);
+  try {
+    await client.getApp(claim.appId);
+  } catch (err) {
+    throw isHerokuApiError(err, 'not_found') ? options.notFound : err;
+  }
+  const newest =
+    (await newestSucceededRelease(client, { appId: claim.appId, window: ctx.options.reconcileReleaseWindow })) ?? 0;
+  await lowerTarget(ctx, { linkId: options.linkId, appId: claim.appId, from: claim.targetVersion, to: newest });
+  ctx.logger.warn(
+    { linkId: options.linkId, release: claim.targetVersion, newest },
+    "Heroku has no such release of the app: the link's target goes back to its newest",
+  );
+  return newest;
 }
 
 /** A burst can move the target while we fetch; after this many rounds the rest is left to the next event. */
 const MAX_ROUNDS = 10;
 
 /**
- * Takes the link's fetch lease if a fetch is owed (target above applied) and nobody else holds it.
- * The lease makes concurrent events for one app coalesce into at most one more fetch.
- */
-async function claimLease(ctx: SyncContext, linkId: string, owner: string): Promise<Claim | undefined> {
-  const [row] = await ctx.db
-    .update(herokuLinks)
-    .set({ leaseOwner: owner, leaseExpiresAt: sql`now() + ${ctx.options.leaseMs} * interval '1 millisecond'` })
-    .where(
-      and(
-        eq(herokuLinks.id, linkId),
-        eq(herokuLinks.enabled, true),
-        sql`${herokuLinks.targetVersion} > ${herokuLinks.appliedVersion}`,
-        sql`(${herokuLinks.leaseOwner} is null or ${herokuLinks.leaseExpiresAt} < now() or ${herokuLinks.leaseOwner} = ${owner})`,
-      ),
-    )
-    .returning({
-      projectId: herokuLinks.projectId,
-      accountId: herokuLinks.accountId,
-      appId: herokuLinks.appId,
-      targetVersion: herokuLinks.targetVersion,
-      mappings: herokuLinks.mappings,
-    });
-  return row;
-}
-
-export async function releaseLease(ctx: SyncContext, linkId: string, owner: string): Promise<void> {
-  await ctx.db
-    .update(herokuLinks)
-    .set({ leaseOwner: null, leaseExpiresAt: null })
-    .where(and(eq(herokuLinks.id, linkId), eq(herokuLinks.leaseOwner, owner)));
-}
-
-interface CommitAnswer {
-  status: 'committed' | 'stale' | 'missing' | 'mappings_changed';
-  changed_vars: number;
-  target_version: number;
-}
-
-/**
- * Commits release `version`'s values, computed here with the link's mappings: in one transaction under the
- * link's row lock, the changed env vars (encrypted), one audit row per changed var, the link's applied version
- * and sync time, the triggering event's outcome and a `pg_notify`. The version guard makes this safe under
- * duplicates, reordering and concurrent workers: a version not above the applied one changes nothing. Returns the
- * link's target after the commit (a newer release may be owed).
- *
- * The hot path: one round trip, to the `hds_commit_release` function (packages/db/drizzle/0005_*.sql).
- */
-export async function commitRelease(
-  ctx: SyncContext,
-  options: {
-    linkId: string;
-    owner: string;
-    version: number;
-    config: Readonly<Record<string, string>>;
-    trigger: SyncTrigger;
-    /** The link's project (env var ciphertexts are bound to it) and mappings as last read; changed mappings are read again. */
-    projectId: string;
-    mappings: SyncMapping[];
-  },
-): Promise<{ committed: boolean; changedVars: number; targetVersion: number }> {
-  const { keyring } = ctx;
-  const sql = ctx.db.$client;
-  let mappings = options.mappings;
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    const { values, missing } = mapConfig({ mappings, config: options.config });
-    const { projectId } = options;
-    const sealed = [...values].map(([name, value]) => {
-      const { valueEncrypted, valueFingerprint, valueRedacted } = sealEnvValue(keyring, projectId, name, value);
-      return {
-        name,
-        enc: valueEncrypted,
-        fp: valueFingerprint,
-        red: valueRedacted,
-        fps: keyring.fingerprintCandidates(value),
-      };
-    });
-    const lastError =
-      missing.length > 0 ? `release v${options.version} has no ${missing.join(', ')}; kept the current value` : null;
-    // JSON goes as text: drizzle's postgres.js client passes json parameters through unserialised.
-    const [answer] = await sql<CommitAnswer[]>`
-      select * from hds_commit_release(${options.linkId}, ${options.owner}, ${options.version},
-        ${JSON.stringify(mappings)}::jsonb, ${JSON.stringify(sealed)}::jsonb,
-        ${options.trigger.actor}, ${options.trigger.eventId ?? null}, ${lastError})`;
-    if (!answer) throw new Error('hds_commit_release returned nothing');
-    if (answer.status === 'mappings_changed') {
-      const [row] = await ctx.db
-        .select({ mappings: herokuLinks.mappings })
-        .from(herokuLinks)
-        .where(eq(herokuLinks.id, options.linkId));
-      if (!row) return { committed: false, changedVars: 0, targetVersion: 0 };
-      mappings = row.mappings;
-      continue;
-    }
-    return {
-      committed: answer.status === 'committed',
-      changedVars: answer.changed_vars,
-      targetVersion: answer.target_version,
-    };
-  }
-  throw new Error("the link's mappings kept changing during the commit");
-}
-
-/**
- * Brings a link up to its target release: claim the lease (or use the one the caller took), fetch the config
- * as of the target release (one call), commit, and repeat while events raised the target meanwhile. Throws
- * Heroku errors to the caller, which decides what they mean for the link (see `failures.ts`).
+ * Brings a link on app `appId` up to its target release: claim the lease (or use the one the caller took; the
+ * first claim raises the target to `raiseTo`), fetch the config as of the target release (one call), commit, and
+ * repeat while events raised the target meanwhile. A release Heroku does not have (its app exists) lowers the
+ * target to the app's newest release (`lowerToNewest`). Throws Heroku errors to the caller, which decides what they
+ * mean for the link (see `failures.ts`).
  */
 export async function syncLink(
   ctx: SyncContext,
   credentials: AccountCredentials,
-  options: { linkId: string; owner: string; trigger: SyncTrigger; claimed?: Claim },
+  options: {
+    linkId: string;
+    appId: string;
+    owner: string;
+    trigger: SyncTrigger;
+    claimed?: Claim;
+    raiseTo?: number;
+  },
 ): Promise<SyncLinkResult> {
+  const { linkId, appId, owner } = options;
   let fetches = 0;
   let changedVars = 0;
   let version = 0;
   let trigger = options.trigger;
   let claim: Claim | undefined = options.claimed;
+  let raiseTo = options.raiseTo;
+  let refused: 'stale' | 'other_app' | undefined;
+  let noSuchRelease: { version: number; newest: number } | undefined;
   for (let round = 0; round < MAX_ROUNDS; round += 1) {
-    claim ??= await claimLease(ctx, options.linkId, options.owner);
+    claim ??= await claimFetch(ctx, { linkId, appId, owner, ...(raiseTo === undefined ? {} : { raiseTo }) });
+    raiseTo = undefined;
     if (!claim) break;
     let config: Record<string, string>;
     try {
@@ -160,29 +91,36 @@ export async function syncLink(
       config = await credentials.client(claim.accountId).getReleaseConfigVars(claim.appId, claim.targetVersion);
       fetches += 1;
     } catch (err) {
-      await releaseLease(ctx, options.linkId, options.owner);
-      throw err;
+      await releaseLease(ctx, { linkId, owner });
+      if (!isHerokuApiError(err, 'not_found')) throw err;
+      const newest = await lowerToNewest(ctx, credentials, { linkId, claim, notFound: err });
+      noSuchRelease ??= { version: claim.targetVersion, newest };
+      claim = undefined;
+      continue;
     }
     const commit = await commitRelease(ctx, {
-      linkId: options.linkId,
-      owner: options.owner,
+      linkId,
+      appId: claim.appId,
+      owner,
       version: claim.targetVersion,
       config,
-      trigger,
+      actor: trigger.actor,
+      ...(trigger.eventId === undefined ? {} : { eventId: trigger.eventId }),
       projectId: claim.projectId,
       mappings: claim.mappings,
     });
-    if (commit.committed) {
+    if (commit.status !== 'committed') refused ??= commit.status;
+    else {
       version = claim.targetVersion;
       changedVars += commit.changedVars;
       ctx.hooks.releaseApplied?.({
-        linkId: options.linkId,
+        linkId,
         version,
         changedVars: commit.changedVars,
         ...(trigger.receivedAt === undefined ? {} : { receivedAt: trigger.receivedAt }),
       });
       ctx.logger.info(
-        { linkId: options.linkId, release: version, changedVars: commit.changedVars, actor: trigger.actor },
+        { linkId, release: version, changedVars: commit.changedVars, actor: trigger.actor },
         commit.changedVars > 0 ? 'release applied' : 'release applied (no mapped var changed)',
       );
     }
@@ -191,5 +129,7 @@ export async function syncLink(
     trigger = { actor: trigger.actor };
     claim = undefined;
   }
-  return fetches === 0 ? { kind: 'coalesced' } : { kind: 'applied', version, changedVars, fetches };
+  if (fetches === 0) return noSuchRelease ? { kind: 'no_such_release', ...noSuchRelease } : { kind: 'coalesced' };
+  if (version === 0 && refused) return { kind: 'refused', status: refused };
+  return { kind: 'applied', version, changedVars, fetches };
 }

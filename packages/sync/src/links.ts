@@ -1,7 +1,8 @@
 import { herokuLinks, type DbOrTx, type LinkState } from '@hds/db';
-import { and, eq, sql } from 'drizzle-orm';
-import { appendAudit, type AuditActor } from './audit.js';
+import { and, eq } from 'drizzle-orm';
+import type { AuditActor } from './audit.js';
 import { formatMappings } from './mappings.js';
+import { setLinkState } from './release-path/index.js';
 
 export type LinkRow = typeof herokuLinks.$inferSelect;
 
@@ -61,45 +62,6 @@ export async function findLink(db: DbOrTx, linkId: string): Promise<LinkRow | un
   return row;
 }
 
-/**
- * Moves an enabled link to `state` with `lastError`, writing an audit row when the state changes, so that a
- * sync never breaks silently. A no-op when the link is disabled or already there with the same error.
- */
-export async function setLinkState(
-  db: DbOrTx,
-  options: {
-    linkId: string;
-    state: LinkState;
-    lastError: string | null;
-    actor: AuditActor;
-    detail?: Record<string, unknown>;
-  },
-): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const [before] = await tx
-      .select({ state: herokuLinks.state, projectId: herokuLinks.projectId, lastError: herokuLinks.lastError })
-      .from(herokuLinks)
-      .where(and(eq(herokuLinks.id, options.linkId), eq(herokuLinks.enabled, true)))
-      .for('update');
-    if (!before) return false;
-    if (before.state === options.state && before.lastError === options.lastError) return false;
-    await tx
-      .update(herokuLinks)
-      .set({ state: options.state, lastError: options.lastError, updatedAt: sql`now()` })
-      .where(eq(herokuLinks.id, options.linkId));
-    if (before.state !== options.state) {
-      await appendAudit(tx, {
-        projectId: before.projectId,
-        linkId: options.linkId,
-        action: 'state_changed',
-        actor: options.actor,
-        detail: { from: before.state, to: options.state, error: options.lastError, ...options.detail },
-      });
-    }
-    return before.state !== options.state;
-  });
-}
-
 /** After a new sign-in, links that waited for re-authorization work again: mark them active (then reconcile them). */
 export async function rearmAccountLinks(
   db: DbOrTx,
@@ -118,6 +80,7 @@ export async function rearmAccountLinks(
   for (const row of rows) {
     await setLinkState(db, {
       linkId: row.id,
+      from: ['needs_reauth'],
       state: 'active',
       lastError: null,
       actor: options.actor,

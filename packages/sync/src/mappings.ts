@@ -23,7 +23,6 @@ export const mappingsInputSchema = z
   )
   .refine((m) => Object.keys(m).length > 0, 'needs at least one mapping')
   .refine((m) => Object.keys(m).length <= 20, 'at most 20 mappings');
-export type MappingsInput = z.input<typeof mappingsInputSchema>;
 
 /** Validates API input into stored mappings; two config vars may not write the same env var. */
 export function parseMappings(input: unknown): SyncMapping[] {

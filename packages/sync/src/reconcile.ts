@@ -7,8 +7,10 @@ import type { SyncContext } from './context.js';
 import { assertNever } from './errors.js';
 import { judgeFailure } from './failures.js';
 import { syncLink } from './link-sync.js';
-import { findLink, setLinkState } from './links.js';
+import { findLink } from './links.js';
+import { HEALED_BY_RECONCILE, setLinkState } from './release-path/index.js';
 import { newestSucceededRelease } from './releases.js';
+import { runWebhookCleanups } from './webhook-cleanups.js';
 import { ensureWebhook, type WebhookCheck } from './webhooks.js';
 
 /** Heroku calls a routine reconcile makes: the newest releases and the webhook. */
@@ -46,39 +48,41 @@ export async function reconcileLink(
 
   try {
     await credentials.assertBudget(link.accountId);
+    await runWebhookCleanups(ctx, credentials, { linkId: link.id, projectId: link.projectId, actor: 'reconciler' });
     const client = credentials.client(link.accountId);
     const newest = await newestSucceededRelease(client, {
       appId: link.appId,
       window: ctx.options.reconcileReleaseWindow,
     });
     let applied: number | undefined;
-    if (newest !== undefined && newest > link.appliedVersion) {
-      await ctx.db
-        .update(herokuLinks)
-        .set({ targetVersion: sql`greatest(${herokuLinks.targetVersion}, ${newest})` })
-        .where(eq(herokuLinks.id, link.id));
+    if (newest !== undefined) {
+      // Fetches when a release was missed or the mappings changed since the applied one (the claim decides);
+      // raised for the app the releases were read from only: a link moved meanwhile is left alone.
       const result = await syncLink(ctx, credentials, {
         linkId: link.id,
+        appId: link.appId,
         owner: options.owner,
         trigger: { actor: 'reconciler' },
+        raiseTo: newest,
       });
-      if (result.kind === 'applied') applied = result.version;
-      ctx.logger.info(
-        { linkId: link.id, newest, behind: link.appliedVersion, result: result.kind },
-        'reconciler caught up a missed release',
-      );
+      if (result.kind === 'applied') {
+        applied = result.version;
+        ctx.logger.info(
+          { linkId: link.id, newest, behind: link.appliedVersion, result: result.kind },
+          'reconciler caught up a missed release',
+        );
+      }
     }
     const webhook = await ensureWebhook(ctx, { db: ctx.db, client, link, actor: 'reconciler' });
-    const current = await findLink(ctx.db, link.id);
-    if (current && current.state !== 'active') {
-      await setLinkState(ctx.db, {
-        linkId: link.id,
-        state: 'active',
-        lastError: null,
-        actor: 'reconciler',
-        detail: { reason: 'reconciled' },
-      });
-    }
+    await setLinkState(ctx.db, {
+      linkId: link.id,
+      appId: link.appId,
+      from: HEALED_BY_RECONCILE,
+      state: 'active',
+      lastError: null,
+      actor: 'reconciler',
+      detail: { reason: 'reconciled' },
+    });
     await ctx.db
       .update(herokuLinks)
       .set({ lastReconciledAt: sql`now()` })
@@ -89,6 +93,7 @@ export async function reconcileLink(
     const verdict = await judgeFailure(ctx, credentials, {
       startedAt,
       linkId: link.id,
+      appId: link.appId,
       accountId: link.accountId,
       error,
       actor: 'reconciler',

@@ -10,11 +10,12 @@ import { enableSync, lookUpApp } from './enable.js';
 import { listEnvVars, setEnvVar, type EnvVarView } from './env-vars.js';
 import { reencryptCredentials } from './key-rotation.js';
 import { SyncError } from './errors.js';
-import { findLinkByProject, rearmAccountLinks, setLinkState, toSyncStatus, type SyncStatus } from './links.js';
+import { findLinkByProject, rearmAccountLinks, toSyncStatus, type SyncStatus } from './links.js';
 import { parseMappings } from './mappings.js';
 import { findProject, insertProject, listProjects, type ProjectRow } from './projects.js';
 import { claimDueLinks, reconcileLink, type ReconcileReason, type ReconcileResult } from './reconcile.js';
 import { processReleaseEvent, type ReleaseEventJob, type ReleaseEventResult } from './release-events.js';
+import { setLinkState } from './release-path/index.js';
 
 export interface ProjectView extends ProjectRow {
   sync: SyncStatus;

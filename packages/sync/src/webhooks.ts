@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { herokuLinks, type DbOrTx } from '@hds/db';
 import { deriveWebhookSecret, isHerokuApiError, type HerokuClient } from '@hds/heroku';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { appendAudit, type AuditActor } from './audit.js';
 import type { SyncContext } from './context.js';
+import { queueWebhookCleanup } from './webhook-cleanups.js';
 
 /** Where Heroku delivers a link's events. */
 export function webhookUrl(ctx: SyncContext, linkId: string): string {
@@ -53,7 +54,14 @@ export async function ensureWebhook(
   options: {
     db: DbOrTx;
     client: HerokuClient;
-    link: { id: string; projectId: string; appId: string; webhookId: string | null; webhookKeyHash: string | null };
+    link: {
+      id: string;
+      projectId: string;
+      accountId: string;
+      appId: string;
+      webhookId: string | null;
+      webhookKeyHash: string | null;
+    };
     actor: AuditActor;
   },
 ): Promise<{ check: WebhookCheck; webhookId: string }> {
@@ -112,10 +120,20 @@ async function record(
 ): Promise<void> {
   const { link } = options;
   await options.db.transaction(async (tx) => {
-    await tx
+    const [recorded] = await tx
       .update(herokuLinks)
       .set({ webhookId: change.webhookId, webhookKeyHash: signingKeyHash(ctx) })
-      .where(eq(herokuLinks.id, link.id));
+      .where(and(eq(herokuLinks.id, link.id), eq(herokuLinks.appId, link.appId)))
+      .returning({ id: herokuLinks.id });
+    if (!recorded) {
+      // The link moved to another app while this webhook was made: it is not the link's any more, and goes (the
+      // move queued the one the link had recorded).
+      if (change.webhookId !== link.webhookId) {
+        const { accountId, appId } = link;
+        await queueWebhookCleanup(tx, { linkId: link.id, accountId, appId, webhookId: change.webhookId });
+      }
+      return;
+    }
     await appendAudit(tx, {
       projectId: link.projectId,
       linkId: link.id,

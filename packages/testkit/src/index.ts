@@ -84,3 +84,4 @@ export {
 export { tcpProbe } from './tcp-probe.js';
 export { BrowserSession, decideOnHeroku, type BrowserAnswer } from './browser-session.js';
 export { chromiumLaunchOptions, screenshotDirectory, type ScreenshotDirectory } from './screenshots.js';
+export { RequestGate, type HeldRequest } from './request-gate.js';

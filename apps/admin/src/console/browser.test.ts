@@ -1,22 +1,43 @@
 import { join } from 'node:path';
 import { chromiumLaunchOptions, screenshotDirectory } from '@hds/testkit';
+import { OAUTH_CLIENT, Pipeline } from '@hds/testkit/pipeline';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN } from '../test-support/harness.js';
-import { startPipeline, type Pipeline } from '../test-support/pipeline.js';
+import { ADMIN_TOKEN, startAdmin, type AdminHarness } from '../test-support/harness.js';
 
 /** docs/screenshots/ with `npm run screenshots -w @hds/admin`, a temporary directory otherwise. */
 const screenshotDir = screenshotDirectory();
 const screenshots = screenshotDir.path;
 
 let pipeline: Pipeline;
+let admin: AdminHarness;
 let browser: Browser;
 
+/** The whole service in one process, with the admin (console, sign-in) on the pipeline's database and sim. */
+async function startConsolePipeline(): Promise<void> {
+  pipeline = await Pipeline.start({
+    sim: { retryScheduleMs: [100, 500, 1000] },
+    concurrency: 4,
+    poolSize: 10,
+    reconcileTickMs: 60_000,
+    sync: { reconcileMinIntervalMs: 60_000 },
+  });
+  const oauth = { clientId: OAUTH_CLIENT.id, clientSecret: OAUTH_CLIENT.secret };
+  admin = await startAdmin({
+    database: pipeline.database,
+    testRedis: pipeline.redis,
+    herokuApiUrl: pipeline.simUrl,
+    oauth: { ...oauth, oauthUrl: pipeline.simUrl, browserUrl: pipeline.simUrl },
+    sync: { webhooks: pipeline.webhooks },
+  });
+}
+
 beforeAll(async () => {
-  [pipeline, browser] = await Promise.all([startPipeline(), chromium.launch(chromiumLaunchOptions)]);
+  [, browser] = await Promise.all([startConsolePipeline(), chromium.launch(chromiumLaunchOptions)]);
 });
 afterAll(async () => {
   await browser?.close();
+  await admin?.close();
   await pipeline?.close();
   screenshotDir.cleanup();
 });
@@ -27,7 +48,7 @@ const text = async (page: Page, selector: string) =>
 
 describe('the console in a browser', () => {
   it('signs in with Heroku, enables the sync, follows a credential rotation, and opts out', async () => {
-    const { sim, simServer, admin } = pipeline;
+    const { sim, simUrl } = pipeline;
     const developer = sim.createAccount({ email: 'developer@example.com' });
     const app = sim.createApp({ name: 'sushi-prod', accountId: developer.id });
     sim.createApp({ name: 'sushi-staging', accountId: developer.id });
@@ -49,7 +70,7 @@ describe('the console in a browser', () => {
 
     // Sign in with Heroku (heroku-sim's authorize page), and come back to the project with the app list.
     await page.getByRole('link', { name: 'Sign in with Heroku' }).click();
-    await page.waitForURL(`${simServer.url}/oauth/authorize?**`);
+    await page.waitForURL(`${simUrl}/oauth/authorize?**`);
     await shot(page, '02-heroku-authorize.png');
     await page.getByRole('button', { name: 'Allow as developer@example.com' }).click();
     await page.waitForURL(new RegExp(`/projects/${projectId}\\?account=`));
@@ -80,7 +101,7 @@ describe('the console in a browser', () => {
     const navigations: string[] = [];
     page.on('framenavigated', (frame) => navigations.push(frame.url()));
     const started = Date.now();
-    const rotation = await fetch(`${simServer.url}/_sim/apps/sushi-prod/rotate-credentials`, { method: 'POST' });
+    const rotation = await fetch(`${simUrl}/_sim/apps/sushi-prod/rotate-credentials`, { method: 'POST' });
     expect(rotation.ok).toBe(true);
     const rotated = (await rotation.json()) as { version: number; databaseUrl: string };
     await page.locator('[data-testid=sync-release]', { hasText: `v${rotated.version}` }).waitFor({ timeout: 5_000 });

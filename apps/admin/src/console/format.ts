@@ -1,3 +1,6 @@
+import type { AuditAction, SyncStatus } from '@hds/sync';
+
+type LinkState = SyncStatus['state'];
 import { html, type SafeHtml } from './html.js';
 
 /** `2026-11-23 14:38:02 UTC`, in a `<time>` element, or a dash. */
@@ -7,20 +10,21 @@ export function when(iso: string | null | undefined): SafeHtml {
   return html`<time datetime="${iso}">${text}</time>`;
 }
 
-const STATE_LABELS: Record<string, string> = {
+const STATE_LABELS: Record<LinkState | 'disabled', string> = {
   active: 'Active',
   needs_reauth: 'Needs sign-in',
   app_missing: 'App missing',
   webhook_missing: 'Webhook missing',
+  config_var_missing: 'Config var missing',
   error: 'Error',
   disabled: 'Off',
 };
 
-export function stateBadge(state: string): SafeHtml {
-  return html`<span class="badge ${state}" data-state="${state}">${STATE_LABELS[state] ?? state}</span>`;
+export function stateBadge(state: LinkState): SafeHtml {
+  return html`<span class="badge ${state}" data-state="${state}">${STATE_LABELS[state]}</span>`;
 }
 
-const ACTION_LABELS: Record<string, string> = {
+const ACTION_LABELS: Record<AuditAction, string> = {
   env_synced: 'Synced from Heroku',
   env_set: 'Set by hand',
   sync_enabled: 'Sync enabled',
@@ -34,7 +38,7 @@ const ACTION_LABELS: Record<string, string> = {
   webhook_secret_rotated: 'Webhook secret rotated',
 };
 
-export const actionLabel = (action: string): string => ACTION_LABELS[action] ?? action;
+export const actionLabel = (action: AuditAction): string => ACTION_LABELS[action];
 
 /** The short form of a keyed fingerprint (`hmac-sha256:3f2a…` → `3f2a1b9c`): tells values apart, reveals nothing. */
 export function shortFingerprint(fingerprint: string | null | undefined): string | null {

@@ -38,6 +38,15 @@ export function stateHelp(options: { sync: SyncStatus; accountEmail: string | un
           'Fix what the last error says (the account needs the write scope; PUBLIC_WEBHOOK_BASE_URL must be ' +
           'reachable by Heroku), then press Check now: it creates the webhook.',
       };
+    case 'config_var_missing':
+      return {
+        why:
+          `The release of ${app} the sync applied last has no config var that a mapping reads, so its env var kept ` +
+          'the value it had, which may no longer work (the last error says which).',
+        todo:
+          'Fix the mapping (enable again with the right config var name) or add the config var on Heroku: the next ' +
+          'release that has it brings the sync back to active.',
+      };
     case 'error':
       return {
         why: `Heroku refused to serve ${app} to ${account}, or a sync job gave up after its retries.`,

@@ -46,7 +46,7 @@ button.danger:hover { background: var(--bad-bg); }
 .flash.error { background: var(--bad-bg); border-color: #f1b5ae; color: var(--bad); }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; background: #f2f4f7; color: var(--muted); }
 .badge.active, .badge.heroku { background: var(--ok-bg); color: var(--ok); }
-.badge.needs_reauth, .badge.webhook_missing, .badge.app_missing { background: var(--warn-bg); color: var(--warn); }
+.badge.needs_reauth, .badge.webhook_missing, .badge.app_missing, .badge.config_var_missing { background: var(--warn-bg); color: var(--warn); }
 .badge.error { background: var(--bad-bg); color: var(--bad); }
 .badge.manual { background: var(--info-bg); color: var(--accent-dark); }
 dl.facts { display: grid; grid-template-columns: 160px 1fr; gap: 6px 16px; margin: 0; }

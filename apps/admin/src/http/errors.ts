@@ -8,6 +8,7 @@ const syncErrorCodes: Record<SyncErrorCode, true> = {
   app_not_visible: true,
   heroku_unavailable: true,
   heroku_refused: true,
+  conflict: true,
 };
 
 /** Codes the API answers with: the domain's `SyncErrorCode`s and the API's own. */
@@ -16,7 +17,6 @@ export const apiErrorCodes = [
   'invalid_json',
   'invalid_input',
   'unauthorized',
-  'conflict',
   'payload_too_large',
   'unsupported_media_type',
   'rate_limited',
@@ -49,6 +49,8 @@ export function statusForSyncError(code: SyncErrorCode): number {
       return 422;
     case 'heroku_unavailable':
       return 503;
+    case 'conflict':
+      return 409;
     default:
       return assertNever(code);
   }

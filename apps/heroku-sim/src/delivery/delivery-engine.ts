@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { signWebhookBody } from '@hds/heroku';
-import type { Logger } from 'pino';
+import type { Logger } from '@hds/core';
 import { Agent, request } from 'undici';
 import type { FaultState, DeliveryFaults } from '../faults/faults.js';
 import type { App, Webhook, WebhookEvent } from '../state/model.js';

@@ -25,6 +25,11 @@ export function herokuBody(
   return Buffer.from(JSON.stringify(body));
 }
 
+/** The app a Heroku body is about (`data.app.id`): part of a release job's id. */
+export function bodyAppId(body: Buffer): string {
+  return (JSON.parse(body.toString('utf8')) as { data: { app: { id: string } } }).data.app.id;
+}
+
 let nextVersion = 7;
 /**
  * A new event: the 2025 `update` body with a fresh event id and, unless given, a release version no other fresh
@@ -33,16 +38,13 @@ let nextVersion = 7;
 export function freshReleaseBody(version = nextVersion++): {
   body: Buffer;
   eventId: string;
+  appId: string;
   version: number;
   status: 'succeeded';
 } {
   const eventId = randomUUID();
-  return {
-    body: herokuBody('api-release-update-2025.json', { eventId, version }),
-    eventId,
-    version,
-    status: 'succeeded',
-  };
+  const body = herokuBody('api-release-update-2025.json', { eventId, version });
+  return { body, eventId, appId: bodyAppId(body), version, status: 'succeeded' };
 }
 
 /** The signature Heroku would send for `body` on `linkId`'s webhook, whose secret derives from `signingKey`. */

@@ -6,7 +6,7 @@
  * found by the property test are kept here too, each named after what it broke; none has been found so far.
  */
 import type { DeliveryView } from '@hds/heroku-sim';
-import { queueNames } from '@hds/queue';
+import { releaseEventJobId } from '@hds/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRig, type Rig } from './rig.js';
 import { runSchedule, type ScheduleReport } from './run-schedule.js';
@@ -65,8 +65,11 @@ const cases: Record<string, Case> = {
       expect(deliveriesWith(report, 0, 'held')).toHaveLength(4);
       expect(report.crashes).toEqual([{ app: 0, jobActive: true }]);
       // The job the crash caught was taken over by a new worker as stalled.
-      const queue = rig.pipeline.queue.producer.queue(queueNames.events);
-      const jobs = await Promise.all([4, 5].map((v) => queue.getJob(`${report.apps[0]!.linkId}.v${v}.succeeded`)));
+      const queue = rig.pipeline.events;
+      const { linkId, id: appId } = report.apps[0]!;
+      const jobs = await Promise.all(
+        [4, 5].map((version) => queue.getJob(releaseEventJobId({ linkId, appId, version, status: 'succeeded' }))),
+      );
       expect(jobs.some((job) => (job?.stalledCounter ?? 0) > 0)).toBe(true);
     },
   },

@@ -1,4 +1,4 @@
-import type { Pipeline } from '../test-support/pipeline.js';
+import type { Pipeline } from '@hds/testkit/pipeline';
 
 /** A release of the app as the schedule made it: its version and the DATABASE_URL it set. */
 export interface KnownRelease {

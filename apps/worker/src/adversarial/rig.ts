@@ -1,6 +1,6 @@
 import { SyncService } from '@hds/sync';
 import type { WorkerRuntime } from '../runtime.js';
-import { Pipeline } from '../test-support/pipeline.js';
+import { Pipeline } from '@hds/testkit/pipeline';
 import { freezableSync, type FreezableSync } from './freezable-sync.js';
 import { createInFlight, type InFlight } from './in-flight.js';
 

@@ -147,7 +147,7 @@ async function play(rig: Rig, world: World, step: Step): Promise<void> {
  * of the moment dropped or held, or none left), the workers crash idle, which is a case worth playing too.
  */
 async function releaseJobActive(rig: Rig, linkId: string): Promise<boolean> {
-  const queue = rig.pipeline.queue.producer.queue(queueNames.events);
+  const queue = rig.pipeline.events;
   const deadline = Date.now() + CRASH_WAIT_MS;
   while (Date.now() < deadline) {
     const active = await queue.getActive();
@@ -210,7 +210,7 @@ async function settled(rig: Rig): Promise<void> {
  */
 async function reconcileAll(rig: Rig, world: World): Promise<string[]> {
   const { pipeline } = rig;
-  const producer = pipeline.queue.producer;
+  const producer = pipeline.producer;
   const queue = producer.queue(queueNames.reconcile);
   const jobIds = await Promise.all(
     world.tested.map(async ({ linkId }) => {

@@ -50,20 +50,16 @@ describe('HerokuClient against heroku-sim', () => {
     const { client } = clientFor(account.apiKey);
 
     expectSchema('GET', '/account', await client.getAccount());
-    expectSchema('GET', '/account/rate-limits', { remaining: await client.getRateLimitRemaining() });
     expectSchema('GET', `/apps/${app.name}`, await client.getApp(app.name));
-    expectSchema('GET', `/apps/${app.id}/config-vars`, await client.getConfigVars(app.id));
+    for (const listed of await client.listApps()) expectSchema('GET', `/apps/${listed.id}`, listed);
     const config = await client.getReleaseConfigVars(app.id, version);
     expectSchema('GET', `/apps/${app.id}/releases/${version}/config-vars`, config);
-    expect(config.DATABASE_URL).toBe(sim.configVars({ app: app.name }).DATABASE_URL);
-    const newest = await client.getNewestRelease(app.id);
-    expect(newest).toMatchObject({ version, status: 'succeeded' });
-    expectSchema('GET', `/apps/${app.id}/releases/${version}`, newest);
-    expectSchema('GET', `/apps/${app.id}/releases/${version}`, await client.getRelease(app.id, version));
-    const attachments = await client.listAddonAttachments(app.id);
-    for (const attachment of attachments) expectSchema('GET', `/addon-attachments/${attachment.id}`, attachment);
-    const addons = await client.listAddons(app.id);
-    for (const addon of addons) expectSchema('GET', `/apps/${app.id}/addons/${addon.id}`, addon);
+    expect(config).toEqual(sim.configVars({ app: app.name }));
+    expect(config.HEROKU_POSTGRESQL_PINK_URL).toMatch(/^postgres:\/\//);
+    const recent = await client.listRecentReleases(app.id, 10);
+    expect(recent.map((r) => r.version)).toEqual([version, version - 1]);
+    expect(recent[0]).toMatchObject({ status: 'succeeded' });
+    for (const release of recent) expectSchema('GET', `/apps/${app.id}/releases/${release.version}`, release);
 
     const created = await client.createWebhook(app.id, {
       include: ['api:release'],
@@ -88,36 +84,17 @@ describe('HerokuClient against heroku-sim', () => {
     });
   });
 
-  it('finds the database config vars by the Heroku CLI rule', async () => {
-    const { findDatabaseConfigVars } = await import('./database-vars.js');
-    const account = sim.createAccount({ email: `d-${randomUUID().slice(0, 6)}@example.com` });
-    const app = sim.createApp({
-      name: `dbs-${randomUUID().slice(0, 8)}`,
-      accountId: account.id,
-      extraDatabases: ['PINK'],
-    });
-    const { client } = clientFor(account.apiKey);
-    const vars = findDatabaseConfigVars({
-      addons: await client.listAddons(app.id),
-      attachments: await client.listAddonAttachments(app.id),
-    });
-    expect(vars.map((v) => v.configVar)).toEqual(['DATABASE_URL', 'HEROKU_POSTGRESQL_PINK_URL']);
-    const config = await client.getConfigVars(app.id);
-    for (const v of vars) expect(config[v.configVar]).toMatch(/^postgres:\/\//);
-  });
-
   it('backs off through injected 5xx answers and then succeeds', async () => {
     const account = sim.createAccount({ email: `r-${randomUUID().slice(0, 6)}@example.com` });
     const app = sim.createApp({ name: `retry-${randomUUID().slice(0, 8)}`, accountId: account.id });
     sim.setFaults({ api: { errors: { next: 2, status: 503, accountId: account.id } } });
     try {
       const { client, sleeps } = clientFor(account.apiKey);
-      expect(await client.getConfigVars(app.id)).toHaveProperty('DATABASE_URL');
+      expect(await client.getReleaseConfigVars(app.id, 1)).toHaveProperty('DATABASE_URL');
       // full jitter with random() = 1: the ceiling of each retry, doubling
       expect(sleeps).toEqual([40, 80]);
-      expect(sim.requests({ accountId: account.id, path: `/apps/${app.id}/config-vars` }).map((r) => r.status)).toEqual(
-        [503, 503, 200],
-      );
+      const path = `/apps/${app.id}/releases/1/config-vars`;
+      expect(sim.requests({ accountId: account.id, path }).map((r) => r.status)).toEqual([503, 503, 200]);
     } finally {
       sim.clearFaults();
     }
@@ -129,13 +106,11 @@ describe('HerokuClient against heroku-sim', () => {
     sim.setFaults({ budgets: [{ accountId: account.id, remaining: 2, refillPerMinute: 0 }] });
     try {
       const { client } = clientFor(account.apiKey);
-      await client.getConfigVars(app.id);
-      await client.getConfigVars(app.id);
-      const error = await client.getConfigVars(app.id).catch((e: unknown) => e);
+      await client.getApp(app.id);
+      await client.getApp(app.id);
+      const error = await client.getApp(app.id).catch((e: unknown) => e);
       expect(error).toMatchObject({ kind: 'rate_limited', status: 429, herokuId: 'rate_limit', rateLimitRemaining: 0 });
       expect(sim.requests({ accountId: account.id, status: 429 })).toHaveLength(1);
-      // The rate-limit endpoint is free, so a caller can watch the budget refill.
-      expect(await client.getRateLimitRemaining()).toBe(0);
     } finally {
       sim.clearFaults();
     }

@@ -98,7 +98,7 @@ describe('HerokuClient', () => {
         },
       );
     const error = (await client()
-      .getConfigVars('x')
+      .getReleaseConfigVars('x', 2)
       .catch((e: unknown) => e)) as HerokuApiError;
     expect(error).toMatchObject({ kind: 'rate_limited', rateLimitRemaining: 0, retryAfterMs: 30_000 });
     expect(error.transient).toBe(true);
@@ -162,10 +162,10 @@ describe('HerokuClient', () => {
     expect(received.map((r) => r.headers.range)).toEqual(['id ..; max=1000', ']id-1..; max=2', ']id-3..; max=2']);
   });
 
-  it('asks for the newest release with a descending range', async () => {
+  it('asks for the newest releases with a descending range', async () => {
     handler = (_req, res) => json(res, 200, [{ id: 'r', version: 9, status: 'succeeded' }]);
-    expect(await client().getNewestRelease('x')).toMatchObject({ version: 9 });
-    expect(received[0]!.headers.range).toBe('version ..; order=desc, max=1');
+    expect(await client().listRecentReleases('x', 10)).toMatchObject([{ version: 9 }]);
+    expect(received[0]!.headers.range).toBe('version ..; order=desc, max=10');
   });
 
   it('times out a request that does not answer, and retries it', async () => {
@@ -195,7 +195,7 @@ describe('HerokuClient', () => {
 
   it('rejects an answer that lacks what the service relies on', async () => {
     handler = (_req, res) => json(res, 200, [{ version: 'nine' }]);
-    await expect(client().getNewestRelease('x')).rejects.toMatchObject({ kind: 'unexpected' });
+    await expect(client().listRecentReleases('x')).rejects.toMatchObject({ kind: 'unexpected' });
   });
 
   it('never puts the token in an error message', async () => {
@@ -207,11 +207,17 @@ describe('HerokuClient', () => {
   });
 
   it('reports every call for metrics, with the route template', async () => {
-    handler = (_req, res) => json(res, 200, { remaining: 4500 });
+    handler = (_req, res) => json(res, 200, { DATABASE_URL: 'postgres://u:p@h/d' });
     const calls: unknown[] = [];
-    expect(await client({ onCall: (info) => calls.push(info) }).getRateLimitRemaining()).toBe(4500);
+    const answer = await client({ onCall: (info) => calls.push(info) }).getReleaseConfigVars('my-app', 7);
+    expect(answer).toEqual({ DATABASE_URL: 'postgres://u:p@h/d' });
     expect(calls).toEqual([
-      expect.objectContaining({ method: 'GET', route: '/account/rate-limits', status: 200, rateLimitRemaining: 4321 }),
+      expect.objectContaining({
+        method: 'GET',
+        route: '/apps/{app}/releases/{version}/config-vars',
+        status: 200,
+        rateLimitRemaining: 4321,
+      }),
     ]);
   });
 });

@@ -3,16 +3,11 @@ import { HerokuApiError } from './errors.js';
 import { rangeHeader } from './range.js';
 import {
   accountSchema,
-  addonAttachmentSchema,
-  addonSchema,
   appSchema,
   appWebhookSchema,
   configVarsSchema,
-  rateLimitSchema,
   releaseSchema,
   type Account,
-  type AddOn,
-  type AddOnAttachment,
   type App,
   type AppWebhook,
   type ConfigVars,
@@ -79,12 +74,6 @@ export class HerokuClient {
     return (await this.read({ method: 'GET', path: '/account', route: '/account' }, accountSchema)).value;
   }
 
-  /** The account's remaining request budget; this call does not count against it. */
-  async getRateLimitRemaining(): Promise<number> {
-    const call = { method: 'GET', path: '/account/rate-limits', route: '/account/rate-limits' } as const;
-    return (await this.read(call, rateLimitSchema)).value.remaining;
-  }
-
   /** Every app the account can see, all pages. */
   async listApps(): Promise<App[]> {
     return this.readAll({ path: '/apps', route: '/apps' }, appSchema, rangeHeader({ field: 'id', max: 1000 }));
@@ -92,12 +81,6 @@ export class HerokuClient {
 
   async getApp(app: string): Promise<App> {
     return (await this.read({ method: 'GET', path: `/apps/${seg(app)}`, route: '/apps/{app}' }, appSchema)).value;
-  }
-
-  /** The app's current config. */
-  async getConfigVars(app: string): Promise<ConfigVars> {
-    const call = { method: 'GET', path: `/apps/${seg(app)}/config-vars`, route: '/apps/{app}/config-vars' } as const;
-    return (await this.read(call, configVarsSchema)).value;
   }
 
   /** The app's config as of release `version`: what a release event refers to. */
@@ -110,15 +93,6 @@ export class HerokuClient {
     return (await this.read(call, configVarsSchema)).value;
   }
 
-  async getRelease(app: string, version: number): Promise<Release> {
-    const call = {
-      method: 'GET',
-      path: `/apps/${seg(app)}/releases/${seg(version)}`,
-      route: '/apps/{app}/releases/{version}',
-    } as const;
-    return (await this.read(call, releaseSchema)).value;
-  }
-
   /** The newest releases first, one page (`Range: version ..; order=desc, max=N`). */
   async listRecentReleases(app: string, max = 1): Promise<Release[]> {
     const call = {
@@ -128,26 +102,6 @@ export class HerokuClient {
       headers: { range: rangeHeader({ field: 'version', order: 'desc', max }) },
     } as const;
     return (await this.read(call, releaseSchema.array())).value;
-  }
-
-  async getNewestRelease(app: string): Promise<Release | undefined> {
-    return (await this.listRecentReleases(app, 1))[0];
-  }
-
-  async listAddons(app: string): Promise<AddOn[]> {
-    return this.readAll(
-      { path: `/apps/${seg(app)}/addons`, route: '/apps/{app}/addons' },
-      addonSchema,
-      rangeHeader({ field: 'id', max: 1000 }),
-    );
-  }
-
-  async listAddonAttachments(app: string): Promise<AddOnAttachment[]> {
-    return this.readAll(
-      { path: `/apps/${seg(app)}/addon-attachments`, route: '/apps/{app}/addon-attachments' },
-      addonAttachmentSchema,
-      rangeHeader({ field: 'id', max: 1000 }),
-    );
   }
 
   /**

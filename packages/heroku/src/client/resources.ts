@@ -30,23 +30,6 @@ export type Release = Omit<Heroku.Release, 'status'> & z.infer<typeof releaseSch
 export const configVarsSchema = z.record(z.string(), z.string());
 export type ConfigVars = z.infer<typeof configVarsSchema>;
 
-export const addonAttachmentSchema = z.looseObject({
-  id: z.string(),
-  name: z.string(),
-  addon: z.looseObject({ id: z.string(), name: z.string() }),
-  app: idName.partial().optional(),
-});
-export type AddOnAttachment = z.infer<typeof addonAttachmentSchema>;
-
-export const addonSchema = z.looseObject({
-  id: z.string(),
-  name: z.string(),
-  addon_service: z.looseObject({ name: z.string() }).partial(),
-  plan: z.looseObject({ name: z.string() }).partial().optional(),
-  config_vars: z.array(z.string()).optional(),
-});
-export type AddOn = z.infer<typeof addonSchema>;
-
 export const webhookLevels = ['notify', 'sync'] as const;
 export type WebhookLevel = (typeof webhookLevels)[number];
 
@@ -67,5 +50,3 @@ export interface WebhookCreate {
   authorization?: string;
 }
 export type WebhookUpdate = Partial<WebhookCreate>;
-
-export const rateLimitSchema = z.looseObject({ remaining: z.number() });

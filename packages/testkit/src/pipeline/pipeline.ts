@@ -1,37 +1,41 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger, createMetricsRegistry, Keyring, listen, type Logger, type RunningServer } from '@hds/core';
 import { createHerokuSim, type HerokuSim, type HerokuSimOptions, type SimServer } from '@hds/heroku-sim';
+import type { RetryPolicy } from '@hds/heroku';
 import { connectQueue, createIngressApp, type IngressQueue } from '@hds/ingress';
-import { createRedis, queueNames } from '@hds/queue';
+import { createRedis, queueNames, type JobProducer } from '@hds/queue';
 import { SyncService, type SyncOptions } from '@hds/sync';
-import {
-  createTestDatabase,
-  createTestRedis,
-  startSourceProcess,
-  testEncryptionKeys,
-  testServices,
-  testWebhookSigningKeys,
-  waitFor,
-  type RunningProcess,
-  type TestDatabase,
-  type TestRedis,
-} from '@hds/testkit';
+import { createWorkerMetrics, startWorkerRuntime, type WorkerRuntime } from '@hds/worker';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createWorkerMetrics } from '../metrics.js';
-import { startWorkerRuntime, type WorkerRuntime } from '../runtime.js';
+import postgres from 'postgres';
+import { testEncryptionKeys, testServices, testWebhookSigningKeys } from '../config.js';
+import { createTestDatabase, type TestDatabase } from '../database.js';
+import { startSourceProcess, type RunningProcess } from '../process.js';
+import { createTestRedis, type TestRedis } from '../redis.js';
+import { waitFor } from '../wait.js';
+import { RetryOverrideProducer } from './retry-override-producer.js';
 
+/** The OAuth client the pipeline's sim accepts and its SyncService refreshes tokens with. */
 export const OAUTH_CLIENT = { id: 'pipeline-client', secret: 'pipeline-client-secret' };
 
 export interface PipelineOptions {
-  /** In-process worker runtimes to start (0 for tests that run worker processes). */
+  /** In-process worker runtimes to start (0 for tests that start their own, or worker processes). */
   workers?: number;
+  /** Release events one worker runtime processes at once. Default 16. */
   concurrency?: number;
   sim?: HerokuSimOptions;
   sync?: Partial<SyncOptions>;
+  /** The SyncService's Heroku client: retries and per-call timeout. */
+  heroku?: { retry?: RetryPolicy; timeoutMs?: number };
   /** Reconcile tick; long by default so that reconciles only run when a test asks. */
   reconcileTickMs?: number;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Attempts and backoff of release-event jobs instead of the catalog's (a test that outlasts every attempt). */
+  releaseEventRetry?: Pick<JobsOptions, 'attempts' | 'backoff'>;
+  /** The database pool. Default 20. */
+  poolSize?: number;
 }
 
 export interface LinkedProject {
@@ -43,31 +47,66 @@ export interface LinkedProject {
   app: { id: string; name: string };
 }
 
+interface Parts {
+  database: TestDatabase;
+  redis: TestRedis;
+  sim: HerokuSim;
+  simServer: SimServer;
+  queue: IngressQueue;
+  producer: JobProducer;
+  ingress: RunningServer;
+  sync: SyncService;
+  logger: Logger;
+  listener: postgres.Sql;
+}
+
 /**
- * The whole pipeline in one process, on a fresh database and Redis prefix: heroku-sim (delivering signed
- * webhooks) → ingress → BullMQ → worker runtime(s) → Postgres. Each test file starts its own and closes it.
+ * The whole service in one process, on a fresh database and Redis prefix: heroku-sim (delivering signed webhooks)
+ * → ingress → BullMQ → worker runtime(s) → Postgres. The one home of the in-process pipeline the worker, admin
+ * and fault tests use; each test file starts its own and closes it. The sim's state outlives its HTTP server
+ * (`takeHerokuDown`, `bringHerokuBack`), and a test can add worker runtimes, crash them, or run worker processes.
  */
 export class Pipeline {
   readonly workers: WorkerRuntime[] = [];
-  private readonly workerConnections: Redis[] = [];
-  private readonly connectionOf = new Map<WorkerRuntime, Redis>();
+  readonly database: TestDatabase;
+  readonly redis: TestRedis;
+  readonly sim: HerokuSim;
+  /** The ingress's producer (release events retry as `releaseEventRetry` says, if given). */
+  readonly producer: JobProducer;
+  readonly ingress: RunningServer;
+  readonly sync: SyncService;
+  readonly logger: Logger;
+  /** What the webhooks the SyncService creates point at, and sign with. */
+  readonly webhooks: { publicBaseUrl: string; signingKeys: readonly string[] };
+  private simServer: SimServer | undefined;
+  readonly simPort: number;
+  private readonly queue: IngressQueue;
+  private readonly listener: postgres.Sql;
+  private readonly envWaiters = new Map<string, (() => void)[]>();
+  private readonly workerConnections = new Map<WorkerRuntime, Redis>();
   private readonly processes = new Set<RunningProcess>();
 
   private constructor(
-    readonly database: TestDatabase,
-    readonly redis: TestRedis,
-    readonly sim: HerokuSim,
-    readonly simServer: SimServer,
-    readonly queue: IngressQueue,
-    readonly ingress: RunningServer,
-    readonly sync: SyncService,
-    readonly logger: Logger,
+    parts: Parts,
     private readonly options: PipelineOptions,
-  ) {}
+  ) {
+    this.database = parts.database;
+    this.redis = parts.redis;
+    this.sim = parts.sim;
+    this.simServer = parts.simServer;
+    this.simPort = parts.simServer.port;
+    this.queue = parts.queue;
+    this.producer = parts.producer;
+    this.ingress = parts.ingress;
+    this.sync = parts.sync;
+    this.logger = parts.logger;
+    this.listener = parts.listener;
+    this.webhooks = parts.sync.ctx.webhooks;
+  }
 
   static async start(options: PipelineOptions = {}): Promise<Pipeline> {
     const logger = createLogger({ app: 'pipeline-test', level: 'silent' });
-    const database = await createTestDatabase({ poolSize: 20 });
+    const database = await createTestDatabase({ poolSize: options.poolSize ?? 20 });
     const redis = await createTestRedis();
     const sim = createHerokuSim({
       retryScheduleMs: [20, 50, 100, 200],
@@ -77,10 +116,13 @@ export class Pipeline {
     });
     const simServer = await sim.listen();
     const queue = connectQueue({ redisUrl: testServices.redisUrl, prefix: redis.prefix, logger });
-    await queue.producer.queue(queueNames.events).waitUntilReady();
+    const producer = options.releaseEventRetry
+      ? new RetryOverrideProducer({ connection: queue.redis, prefix: redis.prefix }, options.releaseEventRetry)
+      : queue.producer;
+    await producer.queue(queueNames.events).waitUntilReady();
     const ingress = await listen(
       createIngressApp({
-        producer: queue.producer,
+        producer,
         signingKeys: testWebhookSigningKeys,
         logger,
         registry: createMetricsRegistry('ingress'),
@@ -96,15 +138,43 @@ export class Pipeline {
       heroku: {
         apiUrl: simServer.url,
         oauth: { oauthUrl: simServer.url, clientId: OAUTH_CLIENT.id, clientSecret: OAUTH_CLIENT.secret },
-        retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
-        timeoutMs: 5000,
+        retry: options.heroku?.retry ?? { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
+        timeoutMs: options.heroku?.timeoutMs ?? 5000,
       },
       webhooks: { publicBaseUrl: ingress.url, signingKeys: testWebhookSigningKeys },
       options: { rateLimitBackoffMs: 300, reconcileMinIntervalMs: 100, ...options.sync },
     });
-    const pipeline = new Pipeline(database, redis, sim, simServer, queue, ingress, sync, logger, options);
+    const listener = postgres(database.url, { max: 1, onnotice: () => {} });
+    const pipeline = new Pipeline(
+      { database, redis, sim, simServer, queue, producer, ingress, sync, logger, listener },
+      options,
+    );
+    await listener.listen('project_env_changed', (projectId) => pipeline.envChanged(projectId));
     for (let i = 0; i < (options.workers ?? 1); i += 1) await pipeline.startWorker();
     return pipeline;
+  }
+
+  /** The events queue (release-event jobs), on the ingress's connection. */
+  get events(): Queue {
+    return this.producer.queue(queueNames.events);
+  }
+
+  /** Heroku's API and OAuth as the service reaches them (the same address after `bringHerokuBack`). */
+  get simUrl(): string {
+    return `http://127.0.0.1:${this.simPort}`;
+  }
+
+  /** Heroku's API goes away: its port refuses connections. The sim's state (and its deliveries) live on. */
+  async takeHerokuDown(): Promise<void> {
+    const server = this.simServer;
+    this.simServer = undefined;
+    await server?.close();
+  }
+
+  /** Heroku's API answers again, on the same port, with the same state. */
+  async bringHerokuBack(): Promise<void> {
+    if (this.simServer) return;
+    this.simServer = await this.sim.listen({ port: this.simPort });
   }
 
   /**
@@ -113,7 +183,6 @@ export class Pipeline {
    */
   async startWorker(options: { sync?: SyncService } = {}): Promise<WorkerRuntime> {
     const connection = createRedis(testServices.redisUrl, { role: 'worker', name: 'hds-worker-test' });
-    this.workerConnections.push(connection);
     const runtime = await startWorkerRuntime({
       sync: options.sync ?? this.sync,
       redis: connection,
@@ -126,7 +195,7 @@ export class Pipeline {
       ...(this.options.stalledIntervalMs === undefined ? {} : { stalledIntervalMs: this.options.stalledIntervalMs }),
     });
     this.workers.push(runtime);
-    this.connectionOf.set(runtime, connection);
+    this.workerConnections.set(runtime, connection);
     return runtime;
   }
 
@@ -142,12 +211,8 @@ export class Pipeline {
     if (index < 0) throw new Error('not a running worker runtime of this pipeline');
     this.workers.splice(index, 1);
     await runtime.close({ force: true });
-    const connection = this.connectionOf.get(runtime);
-    this.connectionOf.delete(runtime);
-    if (connection) {
-      connection.disconnect();
-      this.workerConnections.splice(this.workerConnections.indexOf(connection), 1);
-    }
+    this.workerConnections.get(runtime)?.disconnect();
+    this.workerConnections.delete(runtime);
   }
 
   /**
@@ -159,8 +224,8 @@ export class Pipeline {
       DATABASE_URL: this.database.url,
       REDIS_URL: testServices.redisUrl,
       QUEUE_PREFIX: this.redis.prefix,
-      HEROKU_API_URL: this.simServer.url,
-      HEROKU_OAUTH_URL: this.simServer.url,
+      HEROKU_API_URL: this.simUrl,
+      HEROKU_OAUTH_URL: this.simUrl,
       HEROKU_OAUTH_CLIENT_ID: OAUTH_CLIENT.id,
       HEROKU_OAUTH_CLIENT_SECRET: OAUTH_CLIENT.secret,
       PUBLIC_WEBHOOK_BASE_URL: this.ingress.url,
@@ -178,21 +243,24 @@ export class Pipeline {
     return child;
   }
 
-  /** A heroku-sim account with an app (with Heroku Postgres), stored as a service account and synced to a new project. */
+  /**
+   * A heroku-sim account with an app (with Heroku Postgres), stored as a service account and synced to a new
+   * project. `prefix` starts the app's name; `simAccountId` and `apiKey` reuse an account.
+   */
   async linkedProject(
-    options: { email?: string; appName?: string; simAccountId?: string; apiKey?: string } = {},
+    options: { email?: string; appName?: string; prefix?: string; simAccountId?: string; apiKey?: string } = {},
   ): Promise<LinkedProject> {
     let simAccountId = options.simAccountId;
     let apiKey = options.apiKey;
     if (simAccountId === undefined || apiKey === undefined) {
       const account = this.sim.createAccount({
-        email: options.email ?? `owner-${randomUUID().slice(0, 8)}@example.com`,
+        email: options.email ?? `${options.prefix ?? 'owner'}-${randomUUID().slice(0, 8)}@example.com`,
       });
       simAccountId = account.id;
       apiKey = account.apiKey;
     }
     const app = this.sim.createApp({
-      name: options.appName ?? `app-${randomUUID().slice(0, 12)}`,
+      name: options.appName ?? `${options.prefix ?? 'app'}-${randomUUID().slice(0, 12)}`,
       accountId: simAccountId,
     });
     const { account } = await this.sync.addAccount({ apiKey });
@@ -217,6 +285,18 @@ export class Pipeline {
     return vars.find((v) => v.name === name)?.value;
   }
 
+  /** Resolves when a commit changes an env var of `projectId` (Postgres NOTIFY from the commit). */
+  nextEnvChange(projectId: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.envWaiters.set(projectId, [...(this.envWaiters.get(projectId) ?? []), resolve]);
+    });
+  }
+
+  private envChanged(projectId: string): void {
+    for (const resolve of this.envWaiters.get(projectId) ?? []) resolve();
+    this.envWaiters.delete(projectId);
+  }
+
   /** Waits until the project's sync has applied `version` (or a later one). */
   async waitForVersion(projectId: string, version: number, timeoutMs = 10_000): Promise<void> {
     await waitFor(async () => ((await this.sync.getSyncStatus(projectId)).lastReleaseVersion ?? 0) >= version, {
@@ -233,10 +313,9 @@ export class Pipeline {
 
   /** Resolves when no job is waiting, delayed or active on the events queue. */
   async eventsDrained(timeoutMs = 10_000): Promise<void> {
-    const queue = this.queue.producer.queue(queueNames.events);
     await waitFor(
       async () => {
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        const counts = await this.events.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
         return Object.values(counts).every((n) => n === 0);
       },
       { timeoutMs, what: 'the events queue to drain' },
@@ -246,9 +325,11 @@ export class Pipeline {
   async close(): Promise<void> {
     await Promise.all([...this.processes].map((p) => p.stop('SIGKILL')));
     await Promise.all(this.workers.map((w) => w.close()));
-    for (const connection of this.workerConnections) connection.disconnect();
+    for (const connection of this.workerConnections.values()) connection.disconnect();
+    await this.listener.end();
     await this.sim.close();
     await this.ingress.close(1000);
+    if (this.producer !== this.queue.producer) await this.producer.close();
     await this.queue.close();
     await this.redis.cleanup();
     await this.database.drop();
