@@ -44,11 +44,21 @@ async function step<T>(name: string, body: () => Promise<T>): Promise<T> {
   currentStep = name;
   console.log(`\n== ${name}`);
   const started = performance.now();
-  const result = await body();
-  const ms = performance.now() - started;
-  timings.push({ step: name, ms });
-  console.log(`   ok, ${seconds(ms)}`);
-  return result;
+  try {
+    const result = await body();
+    timings.push({ step: name, ms: performance.now() - started });
+    console.log(`   ok, ${seconds(performance.now() - started)}`);
+    return result;
+  } catch (err) {
+    timings.push({ step: `${name} (FAILED)`, ms: performance.now() - started });
+    throw err;
+  }
+}
+
+function printTimings(title: string, totalMs: number): void {
+  console.log(`\n${title} Timings:`);
+  for (const t of timings) console.log(`  ${seconds(t.ms).padStart(8)}  ${t.step}`);
+  console.log(`  ${seconds(totalMs).padStart(8)}  total (${cpus().length} CPUs, ${load()})`);
 }
 
 function check(condition: boolean, message: string): asserts condition {
@@ -218,6 +228,7 @@ async function main(): Promise<number> {
   );
 
   let stackRemoved = false;
+  let interrupted = false;
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
     (cleaning ??= (async () => {
@@ -227,16 +238,15 @@ async function main(): Promise<number> {
           .compose(['down', '--volumes', '--remove-orphans', '--timeout', '10'], { allowFailure: true })
           .then((r) => r.code !== 0 && console.error(r.stderr));
       }
-      // A cold build leaves the previous image and its build stage untagged: remove this project's unused layers.
-      if (buildMode === 'cold') {
-        await run('docker', ['image', 'prune', '--force', '--filter', 'label=heroku-db-sync.stage'], {
-          allowFailure: true,
-        });
-      }
+      // A build leaves the previous image untagged, and a cold one its build stage too: remove this project's
+      // unused layers (a cached run keeps the build stage, the next build's cache).
+      const stage = buildMode === 'cold' ? 'heroku-db-sync.stage' : 'heroku-db-sync.stage=runtime';
+      await run('docker', ['image', 'prune', '--force', '--filter', `label=${stage}`], { allowFailure: true });
       rmSync(dir, { recursive: true, force: true });
     })());
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      interrupted = true;
       console.error(`\n${signal}: stopping at "${currentStep}"`);
       void cleanup().finally(() => process.exit(130));
     });
@@ -384,14 +394,13 @@ async function main(): Promise<number> {
       );
     });
 
-    const total = performance.now() - started;
-    console.log('\ncompose smoke test passed. Timings:');
-    for (const t of timings) console.log(`  ${seconds(t.ms).padStart(8)}  ${t.step}`);
-    console.log(`  ${seconds(total).padStart(8)}  total (${cpus().length} CPUs, ${load()})`);
+    printTimings('compose smoke test passed.', performance.now() - started);
     return 0;
   } catch (err) {
+    if (interrupted) return 130; // what failed is the clean-up already under way
     console.error(`\ncompose smoke test FAILED at "${currentStep}":\n${(err as Error).message}`);
     await printDiagnostics(project);
+    printTimings(`compose smoke test FAILED at "${currentStep}".`, performance.now() - started);
     return 1;
   } finally {
     await cleanup();
