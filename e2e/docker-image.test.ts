@@ -343,8 +343,18 @@ describe('docker-compose.yml', () => {
     expect(order[0]).toBe(builder);
   });
 
-  it('.dockerignore keeps node_modules, built output and git out of the build context', () => {
+  it('.dockerignore keeps node_modules, built output, git and whatever git ignores out of the build context', () => {
     const ignored = dockerignore(read('.dockerignore'));
+    // A path each .gitignore pattern matches (`*` as a name), at the top and, for unanchored names, below.
+    const gitignored = read('.gitignore')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#') && !line.startsWith('!'))
+      .flatMap((pattern) => {
+        const path = pattern.replace(/^\//, '').replace(/\/$/, '').replaceAll('*', 'x');
+        return pattern.startsWith('/') || pattern.slice(0, -1).includes('/') ? [path] : [path, `apps/admin/${path}`];
+      });
+    expect(gitignored.filter((path) => !ignored(path))).toEqual([]);
     for (const path of [
       'node_modules/zod/package.json',
       'apps/admin/node_modules/x/index.js',
