@@ -401,6 +401,7 @@ describe('docker-compose.yml', () => {
       expect(merged).toMatchObject({ ...dotEnv, HEROKU_API_URL: 'https://api.heroku.com' });
       expect(merged.HEROKU_OAUTH_URL).toBe('https://id.heroku.com');
       expect(merged.HEROKU_OAUTH_BROWSER_URL).toBe('https://id.heroku.com');
+      expect(merged.LOCAL_DEVELOPMENT).toBe('false');
     }
   });
 });

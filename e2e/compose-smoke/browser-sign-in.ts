@@ -1,7 +1,8 @@
 import { join } from 'node:path';
+import { chromiumLaunchOptions } from '@hds/testkit';
 import { chromium } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM = chromiumLaunchOptions.executablePath;
 
 export interface SignInSetting {
   /** ADMIN_PUBLIC_URL: where the console is opened (the sign-in cookies only come back to this host name). */
@@ -24,10 +25,7 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  * Returns the project's id.
  */
 export async function signInWithHerokuInChromium(setting: SignInSetting): Promise<string> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  const browser = await chromium.launch(chromiumLaunchOptions);
   const context = await browser.newContext({ httpCredentials: { username: 'admin', password: setting.adminToken } });
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
