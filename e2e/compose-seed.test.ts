@@ -1,16 +1,11 @@
 // heroku-sim with docker-compose.yml's seed and OAuth client: the seeded account can be added in the console by its
 // API key and by "Sign in with Heroku" through the browser URL, as a person following the README would.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { BrowserSession, repoRoot } from '@hds/testkit';
-import { load } from 'js-yaml';
+import { BrowserSession } from '@hds/testkit';
 import { describe, expect, it } from 'vitest';
+import { loadCompose } from './support/compose-file.js';
 import { useStack } from './support/use-stack.js';
 
-const compose = load(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8')) as {
-  services: Record<string, { environment?: Record<string, string> }>;
-};
-const sim = compose.services['heroku-sim']?.environment ?? {};
+const sim = loadCompose().services['heroku-sim']?.environment ?? {};
 const seed = {
   email: sim.SIM_SEED_EMAIL!,
   apiKey: sim.SIM_SEED_API_KEY!,

@@ -1,5 +1,7 @@
 // Checks without a Docker engine that the image holds what the services run, and that docker-compose.yml wires
-// them as documented. `docker-compose config -q` (in .ci/run) validates the file's syntax.
+// them as documented (with compose's variable substitution done as `docker compose` does it). `docker-compose
+// config -q` (in .ci/run) validates the file's syntax; `npm run test:compose` runs the stack for real.
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { join, posix } from 'node:path';
@@ -12,6 +14,14 @@ import { AdminEnv } from '../apps/admin/src/env.js';
 import { SimEnv } from '../apps/heroku-sim/src/env.js';
 import { IngressEnv } from '../apps/ingress/src/env.js';
 import { WorkerEnv } from '../apps/worker/src/env.js';
+import {
+  composeText,
+  composeV1Order,
+  composeVariables,
+  interpolate,
+  loadCompose,
+  type ComposeFile,
+} from './support/compose-file.js';
 import { copies, covers, dockerignore, parseDockerfile, relative } from './support/dockerfile.js';
 
 interface Manifest {
@@ -31,18 +41,7 @@ const stages = parseDockerfile(read('Dockerfile'));
 const build = stages.find((s) => s.name === 'build')!;
 const runtime = stages.at(-1)!;
 
-interface Service {
-  image?: string;
-  build?: unknown;
-  command?: string[];
-  environment?: Record<string, string>;
-  ports?: string[];
-  container_name?: string;
-  restart?: string;
-  healthcheck?: { test: string[] };
-  depends_on?: Record<string, { condition: string }>;
-}
-const compose = load(read('docker-compose.yml')) as { services: Record<string, Service> };
+const compose = loadCompose();
 const services = compose.services;
 const appServices = Object.entries(services).filter(([, s]) => s.image === 'heroku-db-sync:local');
 
@@ -204,8 +203,18 @@ describe('Dockerfile', () => {
   });
 });
 
+/** The host port `containerPort` of `service` is published on, in `file` (`127.0.0.1:host:container`). */
+const publishedIn = (file: ComposeFile, service: string, containerPort: string | undefined) =>
+  (file.services[service]?.ports ?? [])
+    .map((p) => p.split(':'))
+    .find((parts) => parts.at(-1) === containerPort)
+    ?.at(-2);
+
 describe('docker-compose.yml', () => {
   const env = (service: string) => services[service]?.environment ?? {};
+  const port = (service: string) => env(service).PORT;
+  const published = (service: string, containerPort: string | undefined) =>
+    publishedIn(compose, service, containerPort);
   const envNames = (app: string) =>
     new Set([...read(`apps/${app}/src/env.ts`).matchAll(/^\s+([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]!));
   const schemas: Record<string, z.ZodType> = {
@@ -232,9 +241,6 @@ describe('docker-compose.yml', () => {
   });
 
   it('wires heroku-sim, the ingress and the admin together, and the browser to both through published ports', () => {
-    const port = (service: string) => env(service).PORT;
-    const published = (service: string, containerPort: string | undefined) =>
-      (services[service]?.ports ?? []).map((p) => p.split(':')).find(([, inner]) => inner === containerPort)?.[0];
     for (const service of ['worker', 'admin']) {
       const vars = env(service);
       expect(vars.PUBLIC_WEBHOOK_BASE_URL).toBe(`http://ingress:${port('ingress')}`);
@@ -248,7 +254,7 @@ describe('docker-compose.yml', () => {
       expect(database.pathname).toBe(`/${env('postgres').POSTGRES_DB}`);
       expect(new URL(vars.REDIS_URL!).hostname).toBe('redis');
     }
-    // The browser reaches heroku-sim's authorize page and the console on localhost.
+    // The browser reaches heroku-sim's authorize page and the console on localhost, through the published ports.
     const simPublic = `http://localhost:${published('heroku-sim', port('heroku-sim'))}`;
     expect(env('heroku-sim').SIM_PUBLIC_URL).toBe(simPublic);
     expect(env('admin').HEROKU_OAUTH_BROWSER_URL).toBe(simPublic);
@@ -277,5 +283,125 @@ describe('docker-compose.yml', () => {
       });
     }
     expect(scriptOf(services.migrate?.command)).toBe('packages/db/dist/migrate-cli.js');
+  });
+
+  it('publishes ports on 127.0.0.1 only, and moves each published port and the URLs a browser is sent to with one variable', () => {
+    // Every published port is bound to loopback: the stack's secrets and heroku-sim's /_sim controls stay local.
+    for (const [name, service] of Object.entries(services)) {
+      for (const mapping of service.ports ?? []) expect(mapping, name).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+    }
+    // Each variable has one default wherever it is used.
+    const defaults = new Map<string, Set<string | undefined>>();
+    for (const { name, fallback } of composeVariables(composeText())) {
+      defaults.set(name, (defaults.get(name) ?? new Set()).add(fallback));
+    }
+    for (const [name, values] of defaults) expect([...values], name).toHaveLength(1);
+    expect([...defaults.keys()]).toEqual(expect.arrayContaining(['ADMIN_PORT', 'INGRESS_PORT', 'HEROKU_SIM_PORT']));
+
+    // A `.env` with other ports moves the published ports and every browser-facing URL; nothing else changes.
+    const moved = loadCompose({ ADMIN_PORT: '13001', INGRESS_PORT: '13000', HEROKU_SIM_PORT: '15000' });
+    const movedEnv = (service: string) => moved.services[service]?.environment ?? {};
+    expect(publishedIn(moved, 'admin', port('admin'))).toBe('13001');
+    expect(publishedIn(moved, 'ingress', port('ingress'))).toBe('13000');
+    expect(publishedIn(moved, 'heroku-sim', port('heroku-sim'))).toBe('15000');
+    expect(movedEnv('admin').ADMIN_PUBLIC_URL).toBe('http://localhost:13001');
+    expect(movedEnv('admin').HEROKU_OAUTH_BROWSER_URL).toBe('http://localhost:15000');
+    expect(movedEnv('heroku-sim').SIM_PUBLIC_URL).toBe('http://localhost:15000');
+    const changed = (a: ComposeFile, b: ComposeFile) =>
+      Object.keys(a.services).flatMap((name) => {
+        const [x, y] = [a.services[name]!, b.services[name]!];
+        const vars = Object.keys({ ...x.environment, ...y.environment }).filter(
+          (key) => x.environment?.[key] !== y.environment?.[key],
+        );
+        return [...vars, ...(JSON.stringify(x.ports) === JSON.stringify(y.ports) ? [] : ['ports'])].map(
+          (what) => `${name} ${what}`,
+        );
+      });
+    expect(new Set(changed(compose, moved))).toEqual(
+      new Set([
+        'admin ports',
+        'ingress ports',
+        'heroku-sim ports',
+        'heroku-sim SIM_PUBLIC_URL',
+        ...['migrate', 'ingress', 'worker', 'admin'].flatMap((s) => [
+          `${s} ADMIN_PUBLIC_URL`,
+          `${s} HEROKU_OAUTH_BROWSER_URL`,
+        ]),
+      ]),
+    );
+  });
+
+  it('builds the image once: one service builds it, the others run it, and compose v1 builds before it would pull', () => {
+    const builders = Object.entries(services).filter(([, s]) => s.build !== undefined);
+    expect(builders.map(([name]) => name)).toHaveLength(1);
+    const [builder, spec] = builders[0]!;
+    expect(spec.build).toBe('.');
+    expect(spec.image).toBe('heroku-db-sync:local');
+    const users = appServices.map(([name]) => name);
+    expect(users).toEqual(expect.arrayContaining(['migrate', 'heroku-sim', 'ingress', 'worker', 'admin']));
+    const order = composeV1Order(services).filter((name) => users.includes(name));
+    expect(order[0]).toBe(builder);
+  });
+
+  it('.dockerignore keeps node_modules, built output, git and whatever git ignores out of the build context', () => {
+    const ignored = dockerignore(read('.dockerignore'));
+    // A path each .gitignore pattern matches (`*` as a name), at the top and, for unanchored names, below.
+    const gitignored = read('.gitignore')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#') && !line.startsWith('!'))
+      .flatMap((pattern) => {
+        const path = pattern.replace(/^\//, '').replace(/\/$/, '').replaceAll('*', 'x');
+        return pattern.startsWith('/') || pattern.slice(0, -1).includes('/') ? [path] : [path, `apps/admin/${path}`];
+      });
+    expect(gitignored.filter((path) => !ignored(path))).toEqual([]);
+    for (const path of [
+      'node_modules/zod/package.json',
+      'apps/admin/node_modules/x/index.js',
+      'packages/db/dist/index.js',
+      '.git',
+      '.git/HEAD',
+      '.env',
+    ]) {
+      expect(ignored(path), path).toBe(true);
+    }
+  });
+
+  it("the README's Docker section names the compose file's default ports", () => {
+    const section = read('README.md').split('### With Docker')[1]!.split('\n### ')[0]!;
+    const urls = [...section.matchAll(/http:\/\/localhost:(\d+)/g)].map((m) => m[1]);
+    expect(urls.length).toBeGreaterThan(0);
+    const defaults = [published('admin', port('admin')), published('heroku-sim', port('heroku-sim'))];
+    for (const url of urls) expect(defaults).toContain(url);
+  });
+
+  it("the README's override for the real Heroku aims the ingress, worker and admin at Heroku, with secrets from .env", () => {
+    const section = read('README.md').split('### With Docker')[1]!.split('\n### ')[0]!;
+    const yaml = /```yaml\n# docker-compose\.override\.yml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(yaml).toBeDefined();
+    const random = () => randomBytes(32).toString('base64url');
+    const dotEnv = {
+      HEROKU_OAUTH_CLIENT_ID: randomUUID(),
+      HEROKU_OAUTH_CLIENT_SECRET: random(),
+      PUBLIC_WEBHOOK_BASE_URL: 'https://hooks.example.com',
+      ADMIN_PUBLIC_URL: 'https://sync.example.com',
+      WEBHOOK_SIGNING_KEYS: random(),
+      ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      ADMIN_TOKEN: random(),
+    };
+    // Without its secrets in .env, compose refuses to start.
+    expect(() => interpolate(yaml!, {})).toThrow(/set it in \.env/);
+    const override = load(interpolate(yaml!, dotEnv)) as ComposeFile;
+    expect(Object.keys(override.services).sort()).toEqual(['admin', 'ingress', 'worker']);
+    for (const [name, extra] of Object.entries(override.services)) {
+      // Compose merges `environment` maps by name.
+      const merged = { ...services[name]!.environment, ...extra.environment };
+      const result = parseEnv(schemas[scriptOf(services[name]!.command)!]!, merged);
+      expect(result.ok ? [] : result.problems, name).toEqual([]);
+      expect(merged).toMatchObject({ ...dotEnv, HEROKU_API_URL: 'https://api.heroku.com' });
+      expect(merged.HEROKU_OAUTH_URL).toBe('https://id.heroku.com');
+      expect(merged.HEROKU_OAUTH_BROWSER_URL).toBe('https://id.heroku.com');
+      expect(merged.LOCAL_DEVELOPMENT).toBe('false');
+    }
   });
 });
