@@ -38,6 +38,7 @@ function areas(): { api: RouteSpec[]; basic: RouteSpec[] } {
   const noop = async () => {};
   const apiRouter = createApiRouter({
     sync: admin.sync,
+    destinations: admin.destinations,
     producer: admin.producer,
     reconcileRearmed: noop,
     adminToken: ADMIN_TOKEN,

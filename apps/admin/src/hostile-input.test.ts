@@ -91,6 +91,7 @@ const withBody = (body: string | Buffer | undefined) => (body === undefined ? {}
 function apiRoutes(): RouteSpec[] {
   const router = createApiRouter({
     sync: admin.sync,
+    destinations: admin.destinations,
     producer: admin.producer,
     reconcileRearmed: async () => {},
     adminToken: ADMIN_TOKEN,
@@ -117,8 +118,18 @@ function validBody(
   }
 }
 
-/** Valid path parameters: the plain project (which a hostile call could damage), the account, its var. */
-const validParams = () => ({ id: plain, accountId, name: 'EXISTING' });
+/**
+ * Valid path parameters: the plain project (which a hostile call could damage), the account, its var, and
+ * well-formed ids of a destination, delivery and read token it does not have.
+ */
+const validParams = () => ({
+  id: plain,
+  accountId,
+  name: 'EXISTING',
+  destinationId: '00000000-0000-4000-8000-000000000001',
+  deliveryId: '00000000-0000-4000-8000-000000000002',
+  tokenId: '00000000-0000-4000-8000-000000000003',
+});
 
 interface Hostile {
   name: string;
@@ -400,6 +411,7 @@ function consoleForms(): Array<{ path: string; form: Record<string, string> }> {
     reconcileRearmed: async () => {},
     apiDocument: createApiRouter({
       sync: admin.sync,
+      destinations: admin.destinations,
       producer: admin.producer,
       reconcileRearmed: async () => {},
       adminToken: ADMIN_TOKEN,

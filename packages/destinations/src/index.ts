@@ -19,4 +19,4 @@ export {
 export { startRelay, DELIVERIES_CHANNEL, type Relay, type RelayOptions } from './delivery/relay.js';
 export { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './delivery/retry-schedule.js';
 export { DestinationsService, type DeliveryView, type DestinationView } from './service.js';
-export { createDeliveries } from './delivery/create.js';
+export { createDeliveries, createDestinationKinds, type DestinationKinds } from './delivery/create.js';

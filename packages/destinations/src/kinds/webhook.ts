@@ -4,7 +4,9 @@ import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { parseRetryAfter } from '../delivery/retry-schedule.js';
 import { OutboundRefusedError } from '../outbound/dispatcher.js';
-import type { DeliveryResult, DestinationKind } from './kind.js';
+import { checkOutboundUrl, type LookupAll } from '../outbound/check.js';
+import type { OutboundPolicy } from '../outbound/policy.js';
+import { DestinationConfigError, type DeliveryResult, type DestinationKind } from './kind.js';
 
 const webhookConfig = z.object({ url: z.url(), includeValue: z.boolean() });
 type WebhookConfig = z.infer<typeof webhookConfig>;
@@ -81,10 +83,15 @@ const slowDown = new Set([429, 502, 503, 504]);
  */
 export function createWebhookKind({
   dispatcher,
+  policy,
+  lookup,
   timeoutMs = 15_000,
   now = () => new Date(),
 }: {
   dispatcher: Dispatcher;
+  /** Checked at creation too (a refused URL is a 422 at once); the dispatcher checks again at every attempt. */
+  policy?: OutboundPolicy;
+  lookup?: LookupAll;
   timeoutMs?: number;
   now?: () => Date;
 }): DestinationKind<WebhookConfig, WebhookSecrets, z.output<typeof createInput>> {
@@ -93,13 +100,18 @@ export function createWebhookKind({
     createInput,
     config: webhookConfig,
     secrets: webhookSecrets,
-    prepare: ({ input }) => {
+    prepare: async ({ input }) => {
+      if (policy) {
+        const check = await checkOutboundUrl({ url: input.url, policy, ...(lookup ? { lookup } : {}) });
+        // A name without an address yet is accepted (each attempt checks again); a refused target is not.
+        if (!check.ok && !check.unresolved) throw new DestinationConfigError(`url refused: ${check.reason}`);
+      }
       const secret = generateWebhookSecret();
-      return Promise.resolve({
+      return {
         config: { url: input.url, includeValue: input.includeValue },
         secrets: { secret },
         shownOnce: { secret },
-      });
+      };
     },
     async deliver({ config, secrets, delivery, signal }): Promise<DeliveryResult> {
       const at = now();

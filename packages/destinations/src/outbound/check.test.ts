@@ -96,6 +96,7 @@ describe('checkOutboundUrl', () => {
     expect(await checkOutboundUrl({ url: 'https://nowhere.invalid/', policy: strict, lookup })).toEqual({
       ok: false,
       reason: 'nowhere.invalid does not resolve (ENOTFOUND)',
+      unresolved: true,
     });
   });
 

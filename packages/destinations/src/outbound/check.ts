@@ -8,7 +8,9 @@ export type LookupAll = (hostname: string) => Promise<Array<{ address: string; f
 
 export const systemLookup: LookupAll = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
-export type OutboundCheck = { ok: true; address: string; family: 4 | 6 } | { ok: false; reason: string };
+/** `unresolved`: the name has no address now (a later attempt may find one), as opposed to a refused target. */
+export type OutboundCheck =
+  { ok: true; address: string; family: 4 | 6 } | { ok: false; reason: string; unresolved?: true };
 
 /**
  * Decides whether a request may go to `url` now: the scheme must be https (or http where the policy allows),
@@ -65,10 +67,10 @@ export async function checkOutboundHost({
       addresses = await lookup(host);
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'lookup failed';
-      return { ok: false, reason: `${host} does not resolve (${code})` };
+      return { ok: false, reason: `${host} does not resolve (${code})`, unresolved: true };
     }
   }
-  if (addresses.length === 0) return { ok: false, reason: `${host} does not resolve` };
+  if (addresses.length === 0) return { ok: false, reason: `${host} does not resolve`, unresolved: true };
   for (const { address } of addresses) {
     const kind = classifyAddress(address);
     if (kind === null) continue;
