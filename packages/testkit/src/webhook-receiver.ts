@@ -29,13 +29,14 @@ export async function startWebhookReceiver(
   close(): Promise<void>;
 }> {
   const received: ReceivedWebhook[] = [];
+  let arrived = 0;
   const waiters: Array<{ count: number; resolve: () => void }> = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const reply = options.respond?.({ body, index: received.length }) ?? { status: 204 };
+      const reply = options.respond?.({ body, index: arrived++ }) ?? { status: 204 };
       const answer = () => {
         received.push({ headers: req.headers, body, at: Date.now(), status: reply.status });
         for (const waiter of waiters.filter((w) => received.length >= w.count)) {
