@@ -96,6 +96,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
   app.use(
     createConsoleRouter({
       sync,
+      destinations,
       producer,
       secureCookies,
       oauthEnabled: config.oauth !== undefined,

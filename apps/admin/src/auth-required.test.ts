@@ -47,6 +47,7 @@ function areas(): { api: RouteSpec[]; basic: RouteSpec[] } {
   const console = routesOf(
     createConsoleRouter({
       sync: admin.sync,
+      destinations: admin.destinations,
       producer: admin.producer,
       secureCookies: false,
       oauthEnabled: false,

@@ -405,6 +405,7 @@ function formPost(options: {
 function consoleForms(): Array<{ path: string; form: Record<string, string> }> {
   const router = createConsoleRouter({
     sync: admin.sync,
+    destinations: admin.destinations,
     producer: admin.producer,
     secureCookies: false,
     oauthEnabled: true,
@@ -424,10 +425,15 @@ function consoleForms(): Array<{ path: string; form: Record<string, string> }> {
     '/projects/:id/sync': { accountId, app: app.name, target: 'HASURA_GRAPHQL_DATABASE_URL' },
     '/projects/:id/sync/reconcile': {},
     '/projects/:id/sync/disable': {},
+    '/projects/:id/destinations': { url: 'https://hooks.example.com/never-added' },
+    '/projects/:id/destinations/:destinationId/test': {},
+    '/projects/:id/destinations/:destinationId/delete': {},
+    '/projects/:id/deliveries/:deliveryId/redeliver': {},
+    '/projects/:id/deliveries/redeliver': { hours: '24' },
   };
   const posts = routesOf(router).filter((r) => r.method === 'POST');
   expect(posts.map((r) => r.path).sort()).toEqual(Object.keys(forms).sort());
-  return posts.map((r) => ({ path: fillPath(r.path, { id: synced }, ''), form: forms[r.path]! }));
+  return posts.map((r) => ({ path: fillPath(r.path, { ...validParams(), id: synced }, ''), form: forms[r.path]! }));
 }
 
 async function buildConsoleCorpus(): Promise<void> {
