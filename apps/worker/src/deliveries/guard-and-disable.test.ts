@@ -1,7 +1,7 @@
 import { startWebhookReceiver, waitFor } from '@hds/testkit';
 import { Pipeline } from '@hds/testkit/pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectWithWebhook, waitForDeliveries } from './helpers.js';
+import { projectWithWebhook, waitForDeliveries } from '../test-support/deliveries.js';
 
 // Private targets are not allowed here; `rebind.test` answers what `answer` says at each lookup.
 let answer = '93.184.216.34';

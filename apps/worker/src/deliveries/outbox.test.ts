@@ -2,7 +2,7 @@ import { queueNames } from '@hds/queue';
 import { startWebhookReceiver, waitFor } from '@hds/testkit';
 import { Pipeline } from '@hds/testkit/pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { payload, projectWithWebhook, waitForDeliveries } from './helpers.js';
+import { payload, projectWithWebhook, waitForDeliveries } from '../test-support/deliveries.js';
 
 // No worker at first: each test decides when one runs.
 let pipeline: Pipeline;

@@ -1,7 +1,7 @@
 import { startWebhookReceiver, waitFor } from '@hds/testkit';
 import { Pipeline } from '@hds/testkit/pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { payload, projectWithWebhook, waitForDeliveries } from './helpers.js';
+import { payload, projectWithWebhook, waitForDeliveries } from '../test-support/deliveries.js';
 
 // A fast schedule: attempts at once, then after 100 ms, 200 ms (each ±20 %).
 let pipeline: Pipeline;
