@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { startPostgresServer, startStack } from '@hds/testkit';
 import { Webhook } from 'standardwebhooks';
-import { SwappablePool } from '../../examples/consumer/src/pool.js';
+import { ignoreDestroyedOldConnections, SwappablePool } from '../../examples/consumer/src/pool.js';
 
 const settings = {
   apps: Number(process.env.BENCH_APPS ?? 100),
@@ -25,6 +25,8 @@ const settings = {
   deliveries: Number(process.env.BENCH_DELIVERIES ?? 5000),
 };
 const out = (line: string) => process.stdout.write(`${line}\n`);
+let destroyedOld = 0;
+ignoreDestroyedOldConnections(() => (destroyedOld += 1));
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
@@ -49,6 +51,8 @@ interface Consumer {
   version: number;
   /** Rotation version → when it was requested. */
   pending: Map<number, number>;
+  /** Release version → when the pool's first query on it succeeded (a delivery may beat the rotation's answer). */
+  swapped: Map<number, number>;
 }
 const consumers = new Map<string, Consumer>();
 const freshness: number[] = [];
@@ -81,10 +85,14 @@ const receiver = createServer((req, res) => {
     }
     void (async () => {
       const { value, releaseVersion } = event.data;
-      if (value && (releaseVersion ?? 0) > consumer.version) {
+      // The first delivery (the current value, no release) opens the pool; later ones move it forward only.
+      if (value && !consumer.pool) {
+        consumer.pool = new SwappablePool(value, { max: 1 });
+        consumer.version = Math.max(consumer.version, releaseVersion ?? 0);
+      } else if (value && consumer.pool && (releaseVersion ?? 0) > consumer.version) {
         consumer.version = releaseVersion ?? 0;
-        if (!consumer.pool) consumer.pool = new SwappablePool(value, { max: 1 });
-        else await consumer.pool.swap(value);
+        await consumer.pool.swap(value);
+        consumer.swapped.set(consumer.version, Date.now());
         const requested = consumer.pending.get(consumer.version);
         if (requested !== undefined) {
           freshness.push(Date.now() - requested);
@@ -113,7 +121,14 @@ try {
       name: app.name,
       heroku: { accountId: account.id, app: app.name },
     });
-    const consumer: Consumer = { projectId: project.id, pool: null, webhook: null, version: 0, pending: new Map() };
+    const consumer: Consumer = {
+      projectId: project.id,
+      pool: null,
+      webhook: null,
+      version: 0,
+      pending: new Map(),
+      swapped: new Map(),
+    };
     consumers.set(project.id, consumer);
     const destination = await stack.admin.http.expect<{ secret: string }>(
       'POST',
@@ -145,8 +160,9 @@ try {
     const requestedAt = Date.now();
     inFlight.push(
       stack.sim.rotateCredentials(app.name).then((rotation) => {
-        if (rotation.version > consumer.version) consumer.pending.set(rotation.version, requestedAt);
-        else freshness.push(0);
+        const swappedAt = consumer.swapped.get(rotation.version);
+        if (swappedAt === undefined) consumer.pending.set(rotation.version, requestedAt);
+        else freshness.push(swappedAt - requestedAt);
       }),
     );
   }

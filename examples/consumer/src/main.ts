@@ -8,7 +8,7 @@
 // Point a webhook destination at http://<host>:4000/webhook. `QUERY_RATE` (per second) runs a query loop and
 // `GET /stats` reports it (the end-to-end test and `npm run bench:freshness` read it).
 import { createServer } from 'node:http';
-import { SwappablePool } from './pool.js';
+import { ignoreDestroyedOldConnections, SwappablePool } from './pool.js';
 import { createReceiver, fetchValue } from './receiver.js';
 
 const env = process.env;
@@ -31,6 +31,7 @@ const log = (msg: string, fields: Record<string, unknown> = {}) =>
 
 const readValue = () =>
   fetchValue({ apiUrl: config.apiUrl, projectId: config.projectId, token: config.token, name: config.varName });
+ignoreDestroyedOldConnections(() => log('an old pool connection was destroyed on its way out'));
 const initial = await readValue();
 if (!initial) throw new Error(`${config.varName} is not set in project ${config.projectId}`);
 const pool = new SwappablePool(initial);

@@ -18,6 +18,20 @@ const CUT_BY_RESET = new Set([
 export const cutByReset = (err: unknown): boolean => CUT_BY_RESET.has(String((err as { code?: unknown }).code));
 
 /**
+ * postgres.js rejects a promise nobody holds when `end({timeout})` destroys a connection still in its start-up
+ * (seen after a rotation ended the old role's sessions). It is the old pool going away: not worth a crash.
+ */
+export function ignoreDestroyedOldConnections(onIgnored: (err: unknown) => void = () => {}): void {
+  process.on('unhandledRejection', (err) => {
+    if ((err as { code?: unknown }).code === 'CONNECTION_DESTROYED') {
+      onIgnored(err);
+      return;
+    }
+    throw err;
+  });
+}
+
+/**
  * A postgres.js pool that can be swapped for one on a new URL without failing the queries already running on the
  * old one: new queries go to the new pool at once, the old pool ends when its queries are done. A query cut by
  * the session reset of a rotation is retried once, on the new pool (waiting a little for it to arrive).
@@ -58,7 +72,8 @@ export class SwappablePool {
     const previous = this.current;
     this.current = { sql: next, url, generation: previous.generation + 1 };
     for (const wake of this.waiters.splice(0)) wake();
-    void previous.sql.end({ timeout: 30 });
+    // Queries still running on the old pool get 30 s to finish.
+    previous.sql.end({ timeout: 30 }).catch(() => undefined);
     return true;
   }
 
