@@ -202,6 +202,7 @@ try {
     `throughput: ${throughputReceived} deliveries in ${seconds.toFixed(2)} s = ${Math.round(throughputReceived / seconds)}/s ` +
       `(1 worker, DELIVERY_CONCURRENCY 64; target ≥ 500/s)`,
   );
+  out(`old-pool connections destroyed on their way out (postgres.js end timeout): ${destroyedOld}`);
   out(
     `load after: ${loadavg()
       .map((l) => l.toFixed(2))
