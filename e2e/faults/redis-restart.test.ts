@@ -27,11 +27,13 @@ beforeAll(async () => {
   redis = await startRedisServer({
     args: ['--appendonly', 'yes', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction'],
   });
-  // No scheduled reconcile: only webhooks (first deliveries and Heroku's retries) may apply releases.
+  // No scheduled reconcile: only webhooks (first deliveries and Heroku's retries) may apply releases. A job the
+  // worker held when Redis died stays active in the restarted Redis until its lock expires and the stalled-job
+  // check hands it out again (30 s + 30 s by default): short ones keep that within the test's waits.
   stack = await startStack({
     namePrefix: 'hds_redisfault',
     redisUrl: redis.url,
-    workerEnv: { RECONCILE_TICK_MS: '3600000' },
+    workerEnv: { RECONCILE_TICK_MS: '3600000', WORKER_LOCK_DURATION_MS: '5000', WORKER_STALLED_INTERVAL_MS: '2000' },
   });
 });
 afterAll(async () => {
@@ -181,7 +183,15 @@ describe('Redis restarted under load', () => {
         }
         return left;
       };
-      await eventually('the worker to settle every acknowledged release', async () => (await unsettled()).length === 0);
+      await eventually(
+        'the worker to settle every acknowledged release',
+        async () => {
+          const left = await unsettled();
+          if (left.length > 0) throw new Error(`not settled: ${left.join(', ')}`);
+          return true;
+        },
+        30_000,
+      );
       for (const l of linked) {
         expect(await s.admin.syncStatus(l.projectId)).toMatchObject({
           state: 'active',

@@ -1,7 +1,7 @@
 import { createLogger, createMetricsRegistry, Keyring, listen, onShutdown, secretWarnings } from '@hds/core';
 import { createDb, pingDb } from '@hds/db';
 import { createDestinationKinds, DestinationsService, parseOutboundPolicy, splitAllowedHosts } from '@hds/destinations';
-import { createRedis, JobProducer, pingRedis } from '@hds/queue';
+import { createRedis, JobProducer, pingRedis, redisConnected } from '@hds/queue';
 import { SyncService } from '@hds/sync';
 import { createAdminApp } from './app.js';
 import { redisOAuthStateStore } from './auth/oauth-state.js';
@@ -66,6 +66,9 @@ const app = createAdminApp({
   },
 });
 
+// Sign-ins keep their state in Redis and the producer client fails commands sent before it connects: serve once it
+// has (a console opened right after start-up would otherwise get a 500), or after a while without it (/readyz says).
+if (!(await redisConnected(redis, { timeoutMs: 10_000 }))) logger.warn('redis not reachable yet; serving anyway');
 const server = await listen(app, { port: env.PORT });
 logger.info({ port: server.port, publicUrl: env.ADMIN_PUBLIC_URL }, 'admin listening');
 onShutdown({

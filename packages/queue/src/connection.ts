@@ -33,6 +33,25 @@ export function createRedis(url: string, options: { role: RedisRole; name: strin
   });
 }
 
+/**
+ * Resolves once `redis` is connected and ready (true), or after `timeoutMs` without a connection (false). A
+ * `producer` client fails commands sent before it has connected, so a process that serves requests right after
+ * start-up waits for this first.
+ */
+export function redisConnected(redis: Redis, options: { timeoutMs: number }): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (connected: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(connected);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), options.timeoutMs);
+    redis.on('ready', onReady);
+  });
+}
+
 /** Readiness check: Redis answers PING. */
 export async function pingRedis(redis: Redis): Promise<void> {
   const answer = await redis.ping();

@@ -7,5 +7,5 @@ export {
   type JobDefinition,
   type JobName,
 } from './catalog.js';
-export { createRedis, pingRedis, type RedisRole } from './connection.js';
+export { createRedis, pingRedis, redisConnected, type RedisRole } from './connection.js';
 export { JobProducer } from './producer.js';
