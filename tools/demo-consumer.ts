@@ -22,28 +22,41 @@ export async function startDemoConsumer(input: {
   let pool: SwappablePool | undefined;
   const swaps = new Map<number, { at: number; customers: number }>();
   const waiters = new Map<number, (swap: { at: number; customers: number }) => void>();
+  let applying: Promise<void> = Promise.resolve();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      void (async () => {
-        const event = verify?.(Buffer.concat(chunks).toString('utf8'), req.headers);
-        if (event && event.data.name === input.varName) {
+      let event;
+      try {
+        event = verify?.(Buffer.concat(chunks).toString('utf8'), req.headers);
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      // Acknowledged once verified; applied in order, without holding the sender (see examples/consumer).
+      res.writeHead(204).end();
+      if (!event || event.data.name !== input.varName) return;
+      const version = event.data.releaseVersion ?? 0;
+      applying = applying
+        .then(async () => {
           const url = await fetchValue({ ...input, name: input.varName });
-          if (url) {
-            if (pool) await pool.swap(url);
-            else pool = new SwappablePool(url, { max: 2 });
-            const { result } = await pool.query(
-              (sql) => sql<{ n: number }[]>`select count(*)::int as n from customers`,
+          if (!url) return;
+          if (pool) await pool.swap(url);
+          else pool = new SwappablePool(url, { max: 2 });
+          // Not awaited: a query on a URL already rotated away waits for the next pool, which the next delivery brings.
+          void pool
+            .query((sql) => sql<{ n: number }[]>`select count(*)::int as n from customers`)
+            .then(
+              ({ result }) => {
+                const swap = { at: Date.now(), customers: result[0]?.n ?? 0 };
+                swaps.set(version, swap);
+                waiters.get(version)?.(swap);
+              },
+              () => undefined,
             );
-            const swap = { at: Date.now(), customers: result[0]?.n ?? 0 };
-            const version = event.data.releaseVersion ?? 0;
-            swaps.set(version, swap);
-            waiters.get(version)?.(swap);
-          }
-        }
-        res.writeHead(204).end();
-      })().catch(() => res.writeHead(400).end());
+        })
+        .catch(() => undefined);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

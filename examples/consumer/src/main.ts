@@ -37,6 +37,7 @@ if (!initial) throw new Error(`${config.varName} is not set in project ${config.
 const pool = new SwappablePool(initial);
 const verify = createReceiver(config.secret);
 let appliedVersion = -1;
+let applying: Promise<void> = Promise.resolve();
 
 const stats = {
   queries: 0,
@@ -69,25 +70,29 @@ const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
-    void (async () => {
-      let event;
-      try {
-        event = verify(Buffer.concat(chunks).toString('utf8'), req.headers);
-      } catch {
-        res.writeHead(400).end();
-        return;
-      }
-      try {
-        if (event && event.data.name === config.varName && event.data.projectId === config.projectId) {
-          const url = event.data.value ?? (await readValue());
-          if (url) await apply(url, event.data.releaseVersion);
-        }
-        res.writeHead(204).end();
-      } catch (err) {
-        log('could not apply a delivery; it will be retried', { error: (err as Error).message });
-        res.writeHead(503).end();
-      }
-    })();
+    let event;
+    try {
+      event = verify(Buffer.concat(chunks).toString('utf8'), req.headers);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    // Acknowledged once verified: applying waits for nothing the sender holds (the next delivery of this var is
+    // only sent after this answer). Deliveries are applied one after the other, in the order they came.
+    res.writeHead(204).end();
+    if (!event || event.data.name !== config.varName || event.data.projectId !== config.projectId) return;
+    const { value, releaseVersion } = event.data;
+    applying = applying
+      .then(async () => {
+        const url = value ?? (await readValue());
+        if (url) await apply(url, releaseVersion);
+      })
+      .catch(async (err: unknown) => {
+        // A value already rotated away (a newer delivery follows) or a network error: read the current one.
+        log('could not apply a delivery; reading the current value', { error: (err as Error).message });
+        const url = await readValue().catch(() => undefined);
+        if (url) await apply(url, null).catch(() => undefined);
+      });
   });
 });
 server.listen(config.port, '127.0.0.1', () => log('consumer listening', { port: config.port }));
