@@ -9,6 +9,7 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY packages/core/package.json packages/core/
 COPY packages/db/package.json packages/db/
+COPY packages/destinations/package.json packages/destinations/
 COPY packages/heroku/package.json packages/heroku/
 COPY packages/queue/package.json packages/queue/
 COPY packages/sync/package.json packages/sync/
@@ -36,6 +37,8 @@ COPY --from=build /app/packages/core/dist packages/core/dist
 COPY --from=build /app/packages/db/package.json packages/db/
 COPY --from=build /app/packages/db/dist packages/db/dist
 COPY --from=build /app/packages/db/drizzle packages/db/drizzle
+COPY --from=build /app/packages/destinations/package.json packages/destinations/
+COPY --from=build /app/packages/destinations/dist packages/destinations/dist
 COPY --from=build /app/packages/heroku/package.json packages/heroku/
 COPY --from=build /app/packages/heroku/dist packages/heroku/dist
 COPY --from=build /app/packages/queue/package.json packages/queue/

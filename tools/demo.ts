@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { startStack, waitFor, type AdminAuditEntry, type AdminClient, type Stack } from '@hds/testkit';
 import postgres from 'postgres';
+import { startDemoConsumer, type DemoConsumer } from './demo-consumer.js';
 import { localEnv } from './local-env.js';
 
 const ROTATIONS = 3;
@@ -41,6 +42,7 @@ const short = (fingerprint: string | null | undefined) =>
   fingerprint ? `#${fingerprint.replace(/^[a-z0-9-]+:/, '').slice(0, 8)}` : '#-';
 
 let starting: Promise<Stack> | undefined;
+let consumer: (DemoConsumer & { setSecret(secret: string): void }) | undefined;
 let stack: Stack | undefined;
 let cleaning: Promise<void> | undefined;
 let interrupted = false;
@@ -49,6 +51,7 @@ let interrupted = false;
 function cleanUp(keepLogs: boolean): Promise<void> {
   cleaning ??= (async () => {
     // Interrupted while starting: a stack that fails to start cleans up after itself; one that starts is closed.
+    await consumer?.close().catch(() => undefined);
     const running = (await starting?.catch(() => undefined)) ?? stack;
     if (!running) return;
     try {
@@ -108,6 +111,8 @@ async function main(): Promise<boolean> {
     // Each app's Heroku Postgres is a real database on a private PostgreSQL that checks passwords; the sim keeps
     // its state in a database beside the demo's.
     realDatabases: true,
+    // The demo's consumer listens on 127.0.0.1.
+    env: { worker: { DESTINATIONS_ALLOW_PRIVATE: 'true' }, admin: { DESTINATIONS_ALLOW_PRIVATE: 'true' } },
   });
   stack = await starting;
   if (interrupted) throw new Error('interrupted');
@@ -140,9 +145,24 @@ async function main(): Promise<boolean> {
   say(
     `   connecting with it: ${first.ok ? `ok, ${first.rows} customers` : `refused (${first.code} ${first.message})`}`,
   );
+  // The last mile: a program with a pool on the app's database, told by a signed webhook.
+  const { token } = await admin.http.expect<{ token: string }>('POST', `/api/projects/${project.id}/tokens`, {
+    status: 201,
+    body: { name: 'demo-consumer' },
+  });
+  consumer = await startDemoConsumer({ apiUrl: stack.adminUrl, projectId: project.id, token, varName: VAR });
+  const destination = await admin.http.expect<{ id: string; secret: string }>(
+    'POST',
+    `/api/projects/${project.id}/destinations`,
+    { status: 201, body: { kind: 'webhook', url: consumer.url, vars: [VAR] } },
+  );
+  consumer.setSecret(destination.secret);
+  say(`   A consumer (examples/consumer's parts) gets a webhook destination (secret whsec_…, shown once) and a`);
+  say(`   project read token; it fetches ${VAR} with the token and keeps a postgres.js pool on it.`);
   say(`4. Rotating the app's database credentials ${ROTATIONS} times (as \`heroku pg:credentials:rotate\` does):`);
 
   let applied = 0;
+  let delivered = 0;
   let connected = first.ok && first.rows === customers ? 1 : 0;
   for (let n = 1; n <= ROTATIONS; n += 1) {
     const previousUrl = (await admin.envValue(project.id, VAR)) ?? '';
@@ -177,6 +197,14 @@ async function main(): Promise<boolean> {
         ? `      the new URL connects: ${now.rows} customers`
         : `      the new URL is refused: ${now.code} ${now.message}`,
     );
+    try {
+      const swap = await consumer.swapped(rotation.version);
+      const pooled = Math.round(swap.at - (performance.timeOrigin + started));
+      say(`      the consumer's pool moved to it ${pooled} ms after the rotation: ${swap.customers} customers`);
+      if (swap.customers === customers) delivered += 1;
+    } catch (err) {
+      say(`      the consumer: ${(err as Error).message}`);
+    }
     if (!old.ok && old.code === '28P01' && now.ok && now.rows === customers) connected += 1;
   }
 
@@ -188,11 +216,26 @@ async function main(): Promise<boolean> {
   say('   Audit log (oldest first; values masked, never stored in clear):');
   for (const entry of (await admin.audit(project.id)).reverse()) say(auditLine(entry));
   say();
-  const ok = applied === ROTATIONS && status.lastReleaseVersion === 1 + ROTATIONS && connected === ROTATIONS + 1;
+  const log = await admin.http.expect<{
+    deliveries: Array<{ status: string; attempts: number; lastLatencyMs: number }>;
+  }>('GET', `/api/projects/${project.id}/destinations/${destination.id}/deliveries?limit=10`, { status: 200 });
+  say(
+    `   Delivery log: ${log.deliveries.map((d) => `${d.status} (${d.attempts} attempt${d.attempts === 1 ? '' : 's'}, ${d.lastLatencyMs} ms)`).join(', ')}`,
+  );
+  const ok =
+    applied === ROTATIONS &&
+    status.lastReleaseVersion === 1 + ROTATIONS &&
+    connected === ROTATIONS + 1 &&
+    delivered === ROTATIONS;
   say(
     applied === ROTATIONS
       ? `All ${ROTATIONS} rotations were applied.`
       : `Only ${applied} of ${ROTATIONS} rotations were applied.`,
+  );
+  say(
+    delivered === ROTATIONS
+      ? `Each time the consumer got a signed webhook and moved its pool to the new password.`
+      : `Only ${delivered} of ${ROTATIONS} rotations reached the consumer.`,
   );
   say(
     connected === ROTATIONS + 1

@@ -25,6 +25,8 @@ export const localDefaults = {
   SIM_SEED_API_KEY: 'local-heroku-api-key',
   SIM_SEED_APPS: 'sushi-prod,sushi-staging',
   LOG_FORMAT: 'pretty',
+  // Destinations on this machine (a consumer on localhost) are private targets over plain http.
+  DESTINATIONS_ALLOW_PRIVATE: 'true',
 };
 
 export const localPorts = { ingress: 3000, admin: 3001, worker: 3002, 'heroku-sim': 5000 };

@@ -1,3 +1,4 @@
+import type { DestinationsService } from '@hds/destinations';
 import { createOpsRoutes, type Logger, type ReadinessCheck } from '@hds/core';
 import type { JobProducer } from '@hds/queue';
 import type { SyncService } from '@hds/sync';
@@ -18,6 +19,8 @@ import { enqueueReconcile } from './jobs.js';
 
 export interface AdminAppOptions {
   sync: SyncService;
+  /** Destinations, deliveries and project read tokens. */
+  destinations: DestinationsService;
   /** Enqueues reconciles; its queues are the ones Bull Board shows. */
   producer: JobProducer;
   logger: Logger;
@@ -43,7 +46,7 @@ export interface AdminAppOptions {
  * `/healthz`, `/readyz` and `/metrics`.
  */
 export function createAdminApp(options: AdminAppOptions): Express {
-  const { sync, producer, logger, config } = options;
+  const { sync, destinations, producer, logger, config } = options;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -62,7 +65,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
 
   app.use(requestContext({ logger, metrics: createHttpMetrics(options.registry) }));
   app.use(createOpsRoutes({ registry: options.registry, checks: options.readinessChecks }));
-  const api = createApiRouter({ sync, producer, reconcileRearmed, adminToken: config.adminToken });
+  const api = createApiRouter({ sync, destinations, producer, reconcileRearmed, adminToken: config.adminToken });
   app.use('/api', api);
 
   const basic = requireBasic(config.adminToken);
@@ -93,6 +96,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
   app.use(
     createConsoleRouter({
       sync,
+      destinations,
       producer,
       secureCookies,
       oauthEnabled: config.oauth !== undefined,

@@ -38,6 +38,7 @@ function areas(): { api: RouteSpec[]; basic: RouteSpec[] } {
   const noop = async () => {};
   const apiRouter = createApiRouter({
     sync: admin.sync,
+    destinations: admin.destinations,
     producer: admin.producer,
     reconcileRearmed: noop,
     adminToken: ADMIN_TOKEN,
@@ -46,6 +47,7 @@ function areas(): { api: RouteSpec[]; basic: RouteSpec[] } {
   const console = routesOf(
     createConsoleRouter({
       sync: admin.sync,
+      destinations: admin.destinations,
       producer: admin.producer,
       secureCookies: false,
       oauthEnabled: false,

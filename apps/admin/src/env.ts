@@ -28,6 +28,9 @@ export const AdminEnv = z
     HEROKU_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     LOCAL_DEVELOPMENT: envFields.localDevelopment,
+    /** As the worker's: a destination URL is checked at creation too (a refused one is a 422). */
+    DESTINATIONS_ALLOW_PRIVATE: z.stringbool().default(false),
+    DESTINATIONS_ALLOWED_HOSTS: z.string().default(''),
   })
   .check(strongSecrets(adminSecrets))
   .refine((env) => (env.HEROKU_OAUTH_CLIENT_ID === undefined) === (env.HEROKU_OAUTH_CLIENT_SECRET === undefined), {

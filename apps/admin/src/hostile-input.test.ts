@@ -91,6 +91,7 @@ const withBody = (body: string | Buffer | undefined) => (body === undefined ? {}
 function apiRoutes(): RouteSpec[] {
   const router = createApiRouter({
     sync: admin.sync,
+    destinations: admin.destinations,
     producer: admin.producer,
     reconcileRearmed: async () => {},
     adminToken: ADMIN_TOKEN,
@@ -117,8 +118,18 @@ function validBody(
   }
 }
 
-/** Valid path parameters: the plain project (which a hostile call could damage), the account, its var. */
-const validParams = () => ({ id: plain, accountId, name: 'EXISTING' });
+/**
+ * Valid path parameters: the plain project (which a hostile call could damage), the account, its var, and
+ * well-formed ids of a destination, delivery and read token it does not have.
+ */
+const validParams = () => ({
+  id: plain,
+  accountId,
+  name: 'EXISTING',
+  destinationId: '00000000-0000-4000-8000-000000000001',
+  deliveryId: '00000000-0000-4000-8000-000000000002',
+  tokenId: '00000000-0000-4000-8000-000000000003',
+});
 
 interface Hostile {
   name: string;
@@ -394,12 +405,14 @@ function formPost(options: {
 function consoleForms(): Array<{ path: string; form: Record<string, string> }> {
   const router = createConsoleRouter({
     sync: admin.sync,
+    destinations: admin.destinations,
     producer: admin.producer,
     secureCookies: false,
     oauthEnabled: true,
     reconcileRearmed: async () => {},
     apiDocument: createApiRouter({
       sync: admin.sync,
+      destinations: admin.destinations,
       producer: admin.producer,
       reconcileRearmed: async () => {},
       adminToken: ADMIN_TOKEN,
@@ -412,10 +425,15 @@ function consoleForms(): Array<{ path: string; form: Record<string, string> }> {
     '/projects/:id/sync': { accountId, app: app.name, target: 'HASURA_GRAPHQL_DATABASE_URL' },
     '/projects/:id/sync/reconcile': {},
     '/projects/:id/sync/disable': {},
+    '/projects/:id/destinations': { url: 'https://hooks.example.com/never-added' },
+    '/projects/:id/destinations/:destinationId/test': {},
+    '/projects/:id/destinations/:destinationId/delete': {},
+    '/projects/:id/deliveries/:deliveryId/redeliver': {},
+    '/projects/:id/deliveries/redeliver': { hours: '24' },
   };
   const posts = routesOf(router).filter((r) => r.method === 'POST');
   expect(posts.map((r) => r.path).sort()).toEqual(Object.keys(forms).sort());
-  return posts.map((r) => ({ path: fillPath(r.path, { id: synced }, ''), form: forms[r.path]! }));
+  return posts.map((r) => ({ path: fillPath(r.path, { ...validParams(), id: synced }, ''), form: forms[r.path]! }));
 }
 
 async function buildConsoleCorpus(): Promise<void> {

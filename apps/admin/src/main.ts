@@ -1,5 +1,6 @@
 import { createLogger, createMetricsRegistry, Keyring, listen, onShutdown, secretWarnings } from '@hds/core';
 import { createDb, pingDb } from '@hds/db';
+import { createDestinationKinds, DestinationsService, parseOutboundPolicy, splitAllowedHosts } from '@hds/destinations';
 import { createRedis, JobProducer, pingRedis, redisConnected } from '@hds/queue';
 import { SyncService } from '@hds/sync';
 import { createAdminApp } from './app.js';
@@ -19,9 +20,19 @@ const oauthClient =
     ? { clientId: env.HEROKU_OAUTH_CLIENT_ID, clientSecret: env.HEROKU_OAUTH_CLIENT_SECRET }
     : undefined;
 
+const keyring = Keyring.fromSpecs(env.ENCRYPTION_KEYS);
+// The admin sends nothing to destinations; it uses their kinds to check and store a new one.
+const deliveryKinds = createDestinationKinds({
+  policy: parseOutboundPolicy({
+    allowPrivate: env.DESTINATIONS_ALLOW_PRIVATE,
+    allowedHosts: splitAllowedHosts(env.DESTINATIONS_ALLOWED_HOSTS),
+  }),
+});
+const destinations = new DestinationsService({ db: database.db, keyring, kinds: deliveryKinds.kinds });
+
 const sync = new SyncService({
   db: database.db,
-  keyring: Keyring.fromSpecs(env.ENCRYPTION_KEYS),
+  keyring,
   logger,
   heroku: {
     apiUrl: env.HEROKU_API_URL,
@@ -36,6 +47,7 @@ const projectEvents = listenForProjectChanges({ sql: database.sql, logger });
 
 const app = createAdminApp({
   sync,
+  destinations,
   producer,
   logger,
   registry: createMetricsRegistry('admin'),
@@ -66,6 +78,7 @@ onShutdown({
     () => projectEvents.close(),
     () => server.close(),
     () => producer.close(),
+    () => deliveryKinds.close(),
     () => redis.quit(),
     () => database.close(),
   ],

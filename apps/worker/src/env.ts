@@ -1,4 +1,5 @@
 import { envFields, loadEnv, strongSecrets, type SecretFields } from '@hds/core';
+import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '@hds/destinations';
 import { z } from 'zod';
 
 const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -35,6 +36,30 @@ const WorkerEnvFields = z.object({
   HEROKU_TIMEOUT_MS: ms(10_000),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
   LOCAL_DEVELOPMENT: envFields.localDevelopment,
+  /** Destinations may be private, loopback or plain-http targets (local development, tests; never in production). */
+  DESTINATIONS_ALLOW_PRIVATE: z.stringbool().default(false),
+  /** Host names or CIDRs that destinations may reach although private, and over plain http (`hasura,10.0.0.0/8`). */
+  DESTINATIONS_ALLOWED_HOSTS: z.string().default(''),
+  /** Seconds before each delivery attempt, comma-separated (Svix's schedule by default). */
+  DELIVERY_RETRY_SCHEDULE: z
+    .string()
+    .default(DEFAULT_RETRY_SCHEDULE)
+    .transform((text, ctx) => {
+      try {
+        return parseRetrySchedule(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** A receiver's answer must come within this long. */
+  DELIVERY_TIMEOUT_MS: ms(15_000),
+  /** A destination whose every delivery failed for this long is disabled (default 5 days). */
+  DESTINATIONS_DISABLE_AFTER_MS: ms(5 * 24 * 3600_000),
+  /** Deliveries attempted at once by this process. */
+  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
+  /** How often the relay sweeps the outbox for deliveries the queue never got or lost. */
+  DELIVERY_SWEEP_MS: ms(30_000),
 });
 export const WorkerEnv = WorkerEnvFields.check(strongSecrets(workerSecrets));
 export type WorkerEnv = z.infer<typeof WorkerEnv>;

@@ -1,4 +1,5 @@
 import type { Logger } from '@hds/core';
+import type { DeliveryEngine } from '@hds/destinations';
 import { jobCatalog, parseJobData, releaseEventJobId, type JobData, type JobName, type JobProducer } from '@hds/queue';
 import type { SyncService } from '@hds/sync';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
@@ -9,6 +10,7 @@ export interface HandlerContext {
   logger: Logger;
   /** Links claimed per reconcile tick. */
   reconcileBatch: number;
+  deliveries: DeliveryEngine;
 }
 
 /** What a handler returns: the outcome label for metrics, and the result stored on the job. */
@@ -60,6 +62,13 @@ export const handlers: { [N in JobName]: Handler<N> } = {
     const result = await ctx.sync.reconcileLink(data.linkId, data.reason, `reconcile:${job.id ?? data.linkId}`);
     if (result.outcome === 'rate_limited') return delayUntil(job, token, result.retryAt);
     return { outcome: result.outcome, result };
+  },
+
+  deliver: async ({ data, job, token, ctx }) => {
+    const result = await ctx.deliveries.process(data.deliveryId);
+    // The delivery's schedule is in Postgres; the job waits in the delayed set without spending a BullMQ attempt.
+    if (result.kind === 'later') return delayUntil(job, token, result.at);
+    return { outcome: result.status, result };
   },
 };
 

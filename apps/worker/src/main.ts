@@ -8,6 +8,7 @@ import {
   secretWarnings,
 } from '@hds/core';
 import { createDb, pingDb } from '@hds/db';
+import { createDeliveries, parseOutboundPolicy, splitAllowedHosts } from '@hds/destinations';
 import { createRedis, pingRedis } from '@hds/queue';
 import { SyncService } from '@hds/sync';
 import express from 'express';
@@ -25,9 +26,25 @@ const redis = createRedis(env.REDIS_URL, { role: 'worker', name: 'hds-worker' })
 redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
 const database = createDb({ url: env.DATABASE_URL, max: env.DATABASE_POOL_SIZE, applicationName: 'hds-worker' });
 
+const keyring = Keyring.fromSpecs(env.ENCRYPTION_KEYS);
+const outboundPolicy = parseOutboundPolicy({
+  allowPrivate: env.DESTINATIONS_ALLOW_PRIVATE,
+  allowedHosts: splitAllowedHosts(env.DESTINATIONS_ALLOWED_HOSTS),
+});
+const deliveries = createDeliveries({
+  db: database.db,
+  keyring,
+  policy: outboundPolicy,
+  scheduleMs: env.DELIVERY_RETRY_SCHEDULE,
+  disableAfterMs: env.DESTINATIONS_DISABLE_AFTER_MS,
+  timeoutMs: env.DELIVERY_TIMEOUT_MS,
+  logger: logger.child({ component: 'deliveries' }),
+  hooks: metrics.deliveryHooks,
+});
+
 const sync = new SyncService({
   db: database.db,
-  keyring: Keyring.fromSpecs(env.ENCRYPTION_KEYS),
+  keyring,
   logger,
   heroku: {
     apiUrl: env.HEROKU_API_URL,
@@ -61,6 +78,9 @@ const runtime = await startWorkerRuntime({
   lockDurationMs: env.WORKER_LOCK_DURATION_MS,
   stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
   reconcileTickMs: env.RECONCILE_TICK_MS,
+  deliveries: deliveries.engine,
+  deliveryConcurrency: env.DELIVERY_CONCURRENCY,
+  relay: { db: database.db, listenSql: database.sql, sweepIntervalMs: env.DELIVERY_SWEEP_MS },
 });
 
 const app = express();
@@ -76,5 +96,11 @@ logger.info({ port: server.port }, 'worker listening');
 
 onShutdown({
   logger,
-  closers: [() => runtime.close(), () => server.close(), () => redis.quit(), () => database.close()],
+  closers: [
+    () => runtime.close(),
+    () => server.close(),
+    () => deliveries.close(),
+    () => redis.quit(),
+    () => database.close(),
+  ],
 });

@@ -1,3 +1,4 @@
+import type { DeliveryHooks } from '@hds/destinations';
 import type { SyncHooks } from '@hds/sync';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -41,6 +42,27 @@ export function createWorkerMetrics(registry: Registry) {
     registers: [registry],
   });
 
+  const deliveryAttempts = new Counter({
+    name: 'hds_delivery_attempts_total',
+    help: 'Delivery attempts to destinations, by destination kind and outcome',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [registry],
+  });
+  const commitToDelivered = new Histogram({
+    name: 'hds_commit_to_delivered_seconds',
+    help: 'From an env var change committed to its destination acknowledging it (test deliveries excluded)',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+    registers: [registry],
+  });
+  const deliveryHooks: DeliveryHooks = {
+    attempt(info) {
+      deliveryAttempts.inc({ kind: info.kind, outcome: info.outcome });
+    },
+    delivered(info) {
+      if (!info.test) commitToDelivered.observe(info.commitToDeliveredMs / 1000);
+    },
+  };
+
   const hooks: SyncHooks = {
     herokuCall(info) {
       herokuCalls.inc({ method: info.method, route: info.route, status: String(info.status) });
@@ -54,6 +76,6 @@ export function createWorkerMetrics(registry: Registry) {
       if (info.receivedAt !== undefined) webhookToCommit.observe(Math.max(0, Date.now() - info.receivedAt) / 1000);
     },
   };
-  return { jobs, hooks };
+  return { jobs, hooks, deliveryHooks };
 }
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

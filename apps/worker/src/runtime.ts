@@ -1,4 +1,5 @@
 import type { Logger } from '@hds/core';
+import { startRelay, type DeliveryEngine, type Relay, type RelayOptions } from '@hds/destinations';
 import { jobCatalog, JobProducer, queueNames } from '@hds/queue';
 import type { SyncService } from '@hds/sync';
 import { DelayedError, Worker, type Job } from 'bullmq';
@@ -18,10 +19,15 @@ export interface WorkerRuntimeOptions {
   stalledIntervalMs?: number;
   reconcileTickMs: number;
   reconcileBatch?: number;
+  deliveries: DeliveryEngine;
+  deliveryConcurrency?: number;
+  /** The outbox relay (LISTEN connection and sweep); left out, nothing moves deliveries to the queue. */
+  relay?: Omit<RelayOptions, 'enqueue' | 'logger'>;
 }
 
 export interface WorkerRuntime {
   producer: JobProducer;
+  relay: Relay | null;
   /**
    * Stops taking jobs, lets active ones finish, closes connections. With `force`, does not wait for active jobs
    * and never reports them to Redis (their locks lapse and another worker takes them over as stalled): what a
@@ -43,6 +49,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     producer,
     logger: options.logger,
     reconcileBatch: options.reconcileBatch ?? 200,
+    deliveries: options.deliveries,
   };
 
   const processor = async (job: Job, token?: string) => {
@@ -64,6 +71,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
       ...common,
       concurrency: Math.max(2, Math.ceil(options.concurrency / 4)),
     }),
+    new Worker(queueNames.deliveries, processor, { ...common, concurrency: options.deliveryConcurrency ?? 64 }),
   ];
 
   for (const worker of workers) {
@@ -96,11 +104,31 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
       { name: 'reconcile-tick', data: {}, opts: jobCatalog['reconcile-tick'].options },
     );
   await Promise.all(workers.map((w) => w.waitUntilReady()));
+  const deliveriesQueue = producer.queue(queueNames.deliveries);
+  const relay = options.relay
+    ? await startRelay({
+        ...options.relay,
+        logger: options.logger.child({ component: 'relay' }),
+        enqueue: async (due) => {
+          await deliveriesQueue.addBulk(
+            due.map(({ id, delayMs }) => ({
+              name: 'deliver',
+              data: { deliveryId: id },
+              opts: { ...jobCatalog.deliver.options, jobId: id, ...(delayMs > 0 ? { delay: delayMs } : {}) },
+            })),
+          );
+        },
+      })
+    : null;
+  // What was committed while no worker ran.
+  await relay?.pump({ sweep: true });
   options.logger.info({ concurrency: options.concurrency, prefix: options.prefix }, 'worker consuming');
 
   return {
     producer,
+    relay,
     close: async (closeOptions = {}) => {
+      await relay?.close();
       await Promise.all(workers.map((w) => w.close(closeOptions.force ?? false)));
       await producer.close();
     },

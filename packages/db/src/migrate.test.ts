@@ -29,9 +29,13 @@ describe('runMigrations', () => {
         select table_name from information_schema.tables where table_schema = 'public' order by table_name`;
       expect(tables.map((t) => t.table_name)).toEqual([
         'audit_log',
+        'deliveries',
+        'delivery_attempts',
+        'destinations',
         'heroku_accounts',
         'heroku_links',
         'project_env_vars',
+        'project_tokens',
         'projects',
         'webhook_cleanups',
         'webhook_events',

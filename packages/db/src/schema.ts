@@ -56,6 +56,17 @@ export const auditActions = [
   'webhook_secret_rotated',
   'webhook_delete_failed',
   'webhook_deleted',
+  /** A destination was added, removed, disabled (410, failing for days) or re-enabled. */
+  'destination_created',
+  'destination_deleted',
+  'destination_disabled',
+  /** An admin asked for deliveries again (one, or every failed one since a time). */
+  'deliveries_redelivered',
+  /** A project read token was created or revoked. */
+  'token_created',
+  'token_revoked',
+  /** Env values were read in clear (`?reveal=true`), by `ADMIN_TOKEN` or a project read token. */
+  'env_revealed',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
@@ -248,4 +259,129 @@ export const webhookCleanups = pgTable(
     createdAt: timestamptz('created_at').notNull().defaultNow(),
   },
   (t) => [index('webhook_cleanups_link_idx').on(t.linkId)],
+);
+
+export const destinationKinds = ['webhook', 'hasura', 'file'] as const;
+export type DestinationKindName = (typeof destinationKinds)[number];
+export const destinationStates = ['active', 'failing', 'disabled'] as const;
+export type DestinationState = (typeof destinationStates)[number];
+
+/** Where a project's committed values go next (`@hds/destinations`). */
+export const destinations = pgTable(
+  'destinations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: destinationKinds }).notNull(),
+    /** The kind's config, without secrets (shown in listings). */
+    config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+    /** The kind's secrets as JSON, encrypted (keyring ciphertext bound to the destination id). */
+    secretsEncrypted: text('secrets_encrypted'),
+    /** The env vars it carries; `null`: every var of the project. */
+    vars: jsonb('vars').$type<string[]>(),
+    state: text('state', { enum: destinationStates }).notNull().default('active'),
+    /** Since when every attempt failed (`failing`); past `DESTINATIONS_DISABLE_AFTER_MS` it is disabled. */
+    failingSince: timestamptz('failing_since'),
+    lastDeliveryAt: timestamptz('last_delivery_at'),
+    lastError: text('last_error'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('destinations_project_idx').on(t.projectId),
+    check('destinations_kind_check', sql`${t.kind} in (${sqlList(destinationKinds)})`),
+    check('destinations_state_check', sql`${t.state} in (${sqlList(destinationStates)})`),
+  ],
+);
+
+export const deliveryStatuses = [
+  'pending',
+  'delivered',
+  /** The last attempt failed; it will be retried at `next_attempt_at`. */
+  'failed',
+  'gave_up',
+  /** A newer value of the same var for the same destination came first: never sent after it. */
+  'superseded',
+  /** Nothing was written: the target only picks the value up on a restart. */
+  'needs_restart',
+] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
+
+/**
+ * The transactional outbox: one row per committed change of a var per destination that carries it, inserted by
+ * `hds_put_env_var` in the change's transaction. The value travels as the env var's ciphertext (same binding).
+ */
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    destinationId: uuid('destination_id')
+      .notNull()
+      .references(() => destinations.id, { onDelete: 'cascade' }),
+    projectId: uuid('project_id').notNull(),
+    /** `null` for a test delivery. */
+    varName: text('var_name'),
+    valueEncrypted: text('value_encrypted'),
+    valueFingerprint: text('value_fingerprint'),
+    releaseVersion: integer('release_version'),
+    test: boolean('test').notNull().default(false),
+    status: text('status', { enum: deliveryStatuses }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamptz('next_attempt_at').notNull().defaultNow(),
+    /** An attempt in progress until then (one sender at a time per destination and var). */
+    leaseUntil: timestamptz('lease_until'),
+    /** When the relay last put it on the queue. */
+    enqueuedAt: timestamptz('enqueued_at'),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    lastLatencyMs: integer('last_latency_ms'),
+    /** When the value was committed (the change's transaction time). */
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    deliveredAt: timestamptz('delivered_at'),
+  },
+  (t) => [
+    index('deliveries_destination_idx').on(t.destinationId, t.createdAt),
+    index('deliveries_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} in ('pending', 'failed')`),
+    index('deliveries_var_idx').on(t.destinationId, t.varName),
+    check('deliveries_status_check', sql`${t.status} in (${sqlList(deliveryStatuses)})`),
+  ],
+);
+
+/** Every attempt of a delivery: when, the answer (status code or error) and how long it took. */
+export const deliveryAttempts = pgTable(
+  'delivery_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    deliveryId: uuid('delivery_id')
+      .notNull()
+      .references(() => deliveries.id, { onDelete: 'cascade' }),
+    at: timestamptz('at').notNull().defaultNow(),
+    outcome: text('outcome').notNull(),
+    statusCode: integer('status_code'),
+    error: text('error'),
+    latencyMs: integer('latency_ms').notNull(),
+  },
+  (t) => [index('delivery_attempts_delivery_idx').on(t.deliveryId, t.id)],
+);
+
+/** Bearer tokens that read one project's revealed env (a receiver's credential). Only a hash is stored. */
+export const projectTokens = pgTable(
+  'project_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** SHA-256 of the token (hex): the token is random, so a fast hash is enough. */
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    lastUsedAt: timestamptz('last_used_at'),
+    revokedAt: timestamptz('revoked_at'),
+  },
+  (t) => [index('project_tokens_project_idx').on(t.projectId)],
 );

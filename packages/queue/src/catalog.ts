@@ -63,6 +63,21 @@ export const jobCatalog = {
       removeOnFail: { age: 7 * DAY_S },
     },
   },
+  /**
+   * One delivery to a destination (job id = delivery id). The delivery's state lives in Postgres: the job only
+   * wakes its attempts, moving itself to the delayed set between retries; a finished job is removed, so a
+   * redelivery can add the same id again.
+   */
+  deliver: {
+    queue: queueNames.deliveries,
+    schema: z.object({ deliveryId: z.uuid() }),
+    options: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1000, jitter: 1 },
+      removeOnComplete: true,
+      removeOnFail: { age: 3600 },
+    },
+  },
 } as const satisfies Record<string, JobDefinition>;
 
 export type JobName = keyof typeof jobCatalog;

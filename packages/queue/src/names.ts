@@ -4,6 +4,8 @@ export const queueNames = {
   events: 'heroku-events',
   /** Link maintenance: scheduled reconcile ticks and per-link reconcile jobs (worker, admin → worker). */
   reconcile: 'heroku-reconcile',
+  /** Outbound deliveries to destinations, one job per delivery id (worker relay → worker). */
+  deliveries: 'deliveries',
 } as const;
 
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];

@@ -2,7 +2,7 @@ import { auditLog, type AuditAction, type DbOrTx } from '@hds/db';
 import { and, desc, eq, lt } from 'drizzle-orm';
 
 /** Who made a change. */
-export type AuditActor = 'webhook' | 'reconciler' | 'admin' | 'system';
+export type AuditActor = 'webhook' | 'reconciler' | 'admin' | 'system' | 'project_token';
 
 /** Every action an audit row can name: the list is `auditActions` in @hds/db, which the database CHECKs too. */
 export type { AuditAction };

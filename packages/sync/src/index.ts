@@ -10,7 +10,7 @@ export {
 export { SyncError, RateLimitedError, assertNever, type SyncErrorCode } from './errors.js';
 export { AccountCredentials, type AccountView } from './accounts.js';
 export { type AuditEntry, type AuditActor, type AuditAction } from './audit.js';
-export { type EnvVarView } from './env-vars.js';
+export { envVarContext, type EnvVarView } from './env-vars.js';
 export { type SyncStatus } from './links.js';
 export { DEFAULT_MAPPINGS, mappingsInputSchema, parseMappings, formatMappings, mapConfig } from './mappings.js';
 export { type ReleaseEventJob, type ReleaseEventResult } from './release-events.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Keyring } from '@hds/core';
-import { herokuAccounts, projectEnvVars } from '@hds/db';
+import { deliveries, destinations, herokuAccounts, projectEnvVars } from '@hds/db';
 import { createTestDatabase, testEncryptionKeys, type TestDatabase } from '@hds/testkit';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -19,6 +19,17 @@ describe('reencryptCredentials', () => {
     const [newKey, oldKey] = testEncryptionKeys as [string, string];
     const before = testService(database.client.db, { keyring: Keyring.fromSpecs([oldKey]) });
     const { projectId, accountId } = await seedLink(before, { apiKey: 'api-key-under-old-key' });
+    // A destination (its secret under the old key) gets a delivery of the var's value when it is written.
+    const oldOnly = Keyring.fromSpecs([oldKey]);
+    const [destination] = await database.client.db
+      .insert(destinations)
+      .values({ projectId, kind: 'webhook', config: { url: 'https://hooks.example.com/' } })
+      .returning();
+    const destinationContext = `destination:${destination!.id}`;
+    await database.client.db
+      .update(destinations)
+      .set({ secretsEncrypted: oldOnly.encrypt('{"secret":"whsec_x"}', destinationContext) })
+      .where(eq(destinations.id, destination!.id));
     await before.setEnvVar(projectId, 'DATABASE_URL', 'postgres://u:old-key-secret@h/d');
 
     const rotated = testService(database.client.db, { keyring: Keyring.fromSpecs([newKey, oldKey]) });
@@ -26,10 +37,22 @@ describe('reencryptCredentials', () => {
     expect(await rotated.setEnvVar(projectId, 'DATABASE_URL', 'postgres://u:old-key-secret@h/d')).toEqual({
       changed: false,
     });
-    expect(await rotated.reencryptCredentials()).toEqual({ envVars: 1, accounts: 1 });
-    expect(await rotated.reencryptCredentials()).toEqual({ envVars: 0, accounts: 0 });
+    expect(await rotated.reencryptCredentials()).toEqual({ envVars: 1, accounts: 1, destinations: 1, deliveries: 1 });
+    expect(await rotated.reencryptCredentials()).toEqual({ envVars: 0, accounts: 0, destinations: 0, deliveries: 0 });
 
     const onlyNew = Keyring.fromSpecs([newKey]);
+    const [destinationRow] = await database.client.db
+      .select()
+      .from(destinations)
+      .where(eq(destinations.id, destination!.id));
+    expect(onlyNew.decrypt(destinationRow!.secretsEncrypted!, destinationContext)).toBe('{"secret":"whsec_x"}');
+    const [delivery] = await database.client.db
+      .select()
+      .from(deliveries)
+      .where(eq(deliveries.destinationId, destination!.id));
+    expect(onlyNew.decrypt(delivery!.valueEncrypted!, envVarContext(projectId, 'DATABASE_URL'))).toBe(
+      'postgres://u:old-key-secret@h/d',
+    );
     const [envRow] = await database.client.db
       .select()
       .from(projectEnvVars)
@@ -61,7 +84,7 @@ describe('reencryptCredentials', () => {
     await before.setEnvVar(projectId, 'DATABASE_URL', 'postgres://u:under-kx1@h/d');
 
     const rotated = testService(own.client.db, { keyring: Keyring.fromSpecs([newKey, oldKey]) });
-    expect(await rotated.reencryptCredentials()).toEqual({ envVars: 1, accounts: 1 });
+    expect(await rotated.reencryptCredentials()).toEqual({ envVars: 1, accounts: 1, destinations: 0, deliveries: 0 });
 
     // The old key can go now.
     const onlyNew = testService(own.client.db, { keyring: Keyring.fromSpecs([newKey]) });

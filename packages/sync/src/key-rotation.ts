@@ -1,4 +1,4 @@
-import { herokuAccounts, projectEnvVars } from '@hds/db';
+import { deliveries, destinations, herokuAccounts, projectEnvVars } from '@hds/db';
 import { and, eq, or, sql, type SQL, type AnyColumn } from 'drizzle-orm';
 import { tokenContext } from './accounts.js';
 import type { SyncContext } from './context.js';
@@ -19,7 +19,9 @@ const notUnderKey = (column: AnyColumn, keyId: string): SQL =>
  * was prepended), row by row with a row lock, and refreshes fingerprints. Afterwards the old key can be removed.
  * Idempotent; returns how many rows were rewritten.
  */
-export async function reencryptCredentials(ctx: RotationDeps): Promise<{ envVars: number; accounts: number }> {
+export async function reencryptCredentials(
+  ctx: RotationDeps,
+): Promise<{ envVars: number; accounts: number; destinations: number; deliveries: number }> {
   const { keyring } = ctx;
   const primary = keyring.primaryKeyId;
   let envVars = 0;
@@ -74,6 +76,51 @@ export async function reencryptCredentials(ctx: RotationDeps): Promise<{ envVars
       accounts += 1;
     });
   }
-  ctx.logger.info({ envVars, accounts, keyId: keyring.primaryKeyId }, 're-encrypted credentials under the primary key');
-  return { envVars, accounts };
+  const destinationCount = await reencryptDestinations(ctx);
+  const deliveryCount = await reencryptDeliveries(ctx);
+  ctx.logger.info(
+    { envVars, accounts, destinations: destinationCount, deliveries: deliveryCount, keyId: keyring.primaryKeyId },
+    're-encrypted credentials under the primary key',
+  );
+  return { envVars, accounts, destinations: destinationCount, deliveries: deliveryCount };
+}
+
+/** A destination's secrets (`destination:<id>`, the binding `@hds/destinations` seals them with). */
+async function reencryptDestinations({ db, keyring }: RotationDeps): Promise<number> {
+  let count = 0;
+  const stale = await db
+    .select({ id: destinations.id })
+    .from(destinations)
+    .where(notUnderKey(destinations.secretsEncrypted, keyring.primaryKeyId));
+  for (const { id } of stale) {
+    await db.transaction(async (tx) => {
+      const [row] = await tx.select().from(destinations).where(eq(destinations.id, id)).for('update');
+      if (!row?.secretsEncrypted || !keyring.needsRotation(row.secretsEncrypted)) return;
+      const context = `destination:${id}`;
+      const secretsEncrypted = keyring.encrypt(keyring.decrypt(row.secretsEncrypted, context), context);
+      await tx.update(destinations).set({ secretsEncrypted }).where(eq(destinations.id, id));
+      count += 1;
+    });
+  }
+  return count;
+}
+
+/** The values deliveries carry (the env var's ciphertext and binding), so a retry or a redelivery still decrypts. */
+async function reencryptDeliveries({ db, keyring }: RotationDeps): Promise<number> {
+  let count = 0;
+  const stale = await db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    .where(notUnderKey(deliveries.valueEncrypted, keyring.primaryKeyId));
+  for (const { id } of stale) {
+    await db.transaction(async (tx) => {
+      const [row] = await tx.select().from(deliveries).where(eq(deliveries.id, id)).for('update');
+      if (!row?.valueEncrypted || row.varName === null || !keyring.needsRotation(row.valueEncrypted)) return;
+      const context = envVarContext(row.projectId, row.varName);
+      const valueEncrypted = keyring.encrypt(keyring.decrypt(row.valueEncrypted, context), context);
+      await tx.update(deliveries).set({ valueEncrypted }).where(eq(deliveries.id, id));
+      count += 1;
+    });
+  }
+  return count;
 }

@@ -85,3 +85,4 @@ export { tcpProbe } from './tcp-probe.js';
 export { BrowserSession, decideOnHeroku, type BrowserAnswer } from './browser-session.js';
 export { chromiumLaunchOptions, screenshotDirectory, type ScreenshotDirectory } from './screenshots.js';
 export { RequestGate, type HeldRequest } from './request-gate.js';
+export { startWebhookReceiver, type ReceivedWebhook, type ReceiverReply } from './webhook-receiver.js';

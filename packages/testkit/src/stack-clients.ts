@@ -153,8 +153,8 @@ export class AdminClient {
     return (await this.env(projectId, { reveal: true })).find((v) => v.name === name)?.value;
   }
 
-  /** Newest first. */
-  async audit(projectId: string, limit = 200): Promise<AdminAuditEntry[]> {
+  /** Newest first. Every reveal (`envValue`) adds an `env_revealed` row, so the default reaches back far. */
+  async audit(projectId: string, limit = 500): Promise<AdminAuditEntry[]> {
     const path = `/api/projects/${projectId}/audit?limit=${limit}`;
     return (await this.http.expect<{ entries: AdminAuditEntry[] }>('GET', path, { status: 200 })).entries;
   }

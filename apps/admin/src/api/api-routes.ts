@@ -30,12 +30,14 @@ export const apiTags = {
   Projects: 'Projects and their env vars',
   'Heroku sync': "A project's database URL kept in sync with a Heroku app",
   Audit: 'What changed, when, by whom',
+  Destinations: "Where a project's committed values go next: webhooks, deliveries, redelivery",
+  'Read tokens': "Tokens a receiver uses to read its own project's revealed env",
   API: 'This document',
 } as const;
 export type ApiTag = keyof typeof apiTags;
 
 /** Error statuses a route may declare (401 is added to every route, 400 to every route that takes input). */
-export type ErrorStatus = 404 | 409 | 413 | 415 | 422 | 503;
+export type ErrorStatus = 403 | 404 | 409 | 413 | 415 | 422 | 503;
 
 export interface ResponseSpec {
   description: string;

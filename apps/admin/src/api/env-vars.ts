@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { apiCaller } from '../auth/api-auth.js';
 import type { ApiRoutes } from './api-routes.js';
 import type { ApiDeps } from './deps.js';
 import { envVarView } from './responses.js';
@@ -24,12 +25,23 @@ export function registerEnvVarRoutes(api: ApiRoutes, deps: ApiDeps): void {
     tags: ['Projects'],
     params: projectParams,
     query: listQuery,
+    description:
+      'Also answers a project read token (`Authorization: Bearer hds_pt_…`) for its own project. Every reveal, by ' +
+      'either, leaves an `env_revealed` audit row.',
     responses: { 200: { description: 'The env vars', schema: z.object({ vars: z.array(envVarView) }) } },
-    errors: [404],
-    handler: async ({ params, query }) => ({
-      status: 200,
-      body: { vars: await deps.sync.listEnvVars(params.id, query.reveal) },
-    }),
+    errors: [403, 404],
+    handler: async ({ params, query }, { res }) => {
+      const vars = await deps.sync.listEnvVars(params.id, query.reveal);
+      if (query.reveal) {
+        const caller = apiCaller(res);
+        await deps.destinations.recordReveal(
+          caller.kind === 'admin'
+            ? { projectId: params.id, actor: 'admin' }
+            : { projectId: params.id, actor: 'project_token', tokenId: caller.tokenId },
+        );
+      }
+      return { status: 200, body: { vars } };
+    },
   });
 
   api.route({

@@ -13,6 +13,7 @@ export type OpenApiDocument = oas31.OpenAPIObject;
 const ERROR_DESCRIPTIONS: Record<ErrorStatus | 400 | 401, string> = {
   400: '`invalid_input` (a path, query or body that does not fit; the message names the field) or `invalid_json`',
   401: '`unauthorized`: missing or wrong bearer token',
+  403: '`forbidden`: a project read token used outside its own project, or on a route it does not open',
   404: '`not_found`: no such project, account or sync',
   409: '`conflict`: lost a race with a concurrent write; retry',
   413: '`payload_too_large`: body over 256 KiB',

@@ -56,6 +56,7 @@ describe("the admin API's OpenAPI document", () => {
   it('describes every route of the API router, and only those', () => {
     const router = createApiRouter({
       sync: admin.sync,
+      destinations: admin.destinations,
       producer: admin.producer,
       reconcileRearmed: async () => {},
       adminToken: 'unused-admin-token',
@@ -78,6 +79,15 @@ describe("the admin API's OpenAPI document", () => {
     const account = await admin.api('POST', '/api/heroku/accounts', { body: { apiKey: SEED_KEY } });
     const project = await admin.createProject({ name: 'described' });
     const ids: Record<string, string> = { id: project.id, accountId: account.json.id, name: 'LOG_LEVEL' };
+    // A destination with a delivery, and a read token, for the routes that name one.
+    const destination = await admin.destinations.create({
+      projectId: project.id,
+      kind: 'webhook',
+      body: { url: 'https://hooks.example.com/described' },
+    });
+    ids.destinationId = destination.id;
+    ids.deliveryId = (await admin.destinations.sendTest(project.id, destination.id)).deliveryId;
+    ids.tokenId = (await admin.destinations.createToken(project.id, 'described')).id;
 
     const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
     // Writes before reads before deletes, so each call finds what the one before it made.

@@ -1,11 +1,12 @@
 import express, { Router, type ErrorRequestHandler } from 'express';
 import { z } from 'zod';
-import { requireBearer } from '../auth/bearer.js';
+import { requireApiAuth } from '../auth/api-auth.js';
 import { ApiError, toApiError } from '../http/errors.js';
 import { requestLogger } from '../http/request-context.js';
 import { registerAccountRoutes } from './accounts.js';
 import { ApiRoutes } from './api-routes.js';
 import { registerAuditRoutes } from './audit.js';
+import { registerDestinationRoutes } from './destinations.js';
 import type { ApiDeps } from './deps.js';
 import { registerEnvVarRoutes } from './env-vars.js';
 import { registerHerokuSyncRoutes } from './heroku-sync.js';
@@ -26,7 +27,7 @@ export function createApiRouter(deps: ApiDeps & { adminToken: string }): ApiRout
     res.set('cache-control', 'no-store');
     next();
   });
-  router.use(requireBearer(deps.adminToken));
+  router.use(requireApiAuth({ adminToken: deps.adminToken, destinations: deps.destinations }));
   router.use(express.json({ limit: '256kb', strict: true }));
   const api = new ApiRoutes(router);
   registerAccountRoutes(api, deps);
@@ -34,6 +35,7 @@ export function createApiRouter(deps: ApiDeps & { adminToken: string }): ApiRout
   registerEnvVarRoutes(api, deps);
   registerHerokuSyncRoutes(api, deps);
   registerAuditRoutes(api, deps);
+  registerDestinationRoutes(api, deps);
   const served: { document?: OpenApiDocument } = {};
   api.route({
     method: 'get',

@@ -36,6 +36,13 @@ const ACTION_LABELS: Record<AuditAction, string> = {
   webhook_delete_failed: 'Webhook not deleted',
   webhook_deleted: 'Webhook deleted',
   webhook_secret_rotated: 'Webhook secret rotated',
+  destination_created: 'Destination added',
+  destination_deleted: 'Destination removed',
+  destination_disabled: 'Destination disabled',
+  deliveries_redelivered: 'Deliveries sent again',
+  token_created: 'Read token created',
+  token_revoked: 'Read token revoked',
+  env_revealed: 'Values revealed',
 };
 
 export const actionLabel = (action: AuditAction): string => ACTION_LABELS[action];

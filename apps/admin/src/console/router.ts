@@ -1,3 +1,4 @@
+import type { DestinationsService } from '@hds/destinations';
 import type { JobProducer } from '@hds/queue';
 import { SyncError, type SyncService } from '@hds/sync';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
@@ -14,6 +15,7 @@ import { FormError, parseForm } from './form.js';
 import { consoleJs } from './live-script.js';
 import { renderApiReferencePage } from './pages/api-reference-page.js';
 import { renderErrorPage } from './pages/error-page.js';
+import { renderDestinationCreatedPage } from './pages/destinations-section.js';
 import { renderOptOutPage, renderProjectPage } from './pages/project-page.js';
 import { renderProjectsPage } from './pages/projects-page.js';
 import type { ProjectEvents } from './project-events.js';
@@ -22,6 +24,7 @@ import { consoleCss } from './styles.js';
 
 export interface ConsoleDeps {
   sync: SyncService;
+  destinations: DestinationsService;
   producer: JobProducer;
   secureCookies: boolean;
   oauthEnabled: boolean;
@@ -59,6 +62,27 @@ const apiKeyForm = z.object({
 const envForm = z.object({ name: varName, value: envValue });
 const enableForm = z.object({ accountId: uuid, app: appRef, target: varName });
 const optOutForm = z.object({ confirm: z.literal('yes').optional().catch(undefined) });
+const destinationParams = z.object({ id: uuid, destinationId: uuid });
+const deliveryParams = z.object({ id: uuid, deliveryId: uuid });
+const webhookForm = z.object({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048),
+  vars: z
+    .string()
+    .max(2000)
+    .optional()
+    .transform((text) =>
+      (text ?? '')
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== ''),
+    )
+    .pipe(z.array(varName).max(100)),
+  includeValue: z.literal('true').optional(),
+});
+const redeliverForm = z.object({
+  destinationId: uuid.optional(),
+  hours: z.coerce.number().int().min(1).max(720).default(24),
+});
 
 /** How each form names its fields, for its error messages. */
 const labels = {
@@ -67,6 +91,9 @@ const labels = {
   apiKey: { apiKey: 'Heroku API key', project: 'The project' },
   env: { name: 'Variable name', value: 'Value' },
   enable: { accountId: 'The Heroku account', app: 'Heroku app', target: 'The variable to write DATABASE_URL to' },
+  destination: { id: 'The project', destinationId: 'The destination', deliveryId: 'The delivery' },
+  webhook: { url: 'URL', vars: 'Vars', includeValue: 'Include the value' },
+  redeliver: { destinationId: 'The destination', hours: 'Hours' },
 };
 
 /**
@@ -201,11 +228,18 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
       }
       throw err;
     }
-    const [vars, accounts, audit] = await Promise.all([
+    const [vars, accounts, audit, destinationList] = await Promise.all([
       sync.listEnvVars(id, false),
       sync.listAccounts(),
       sync.listAudit(id, { limit: 50 }),
+      deps.destinations.list(id),
     ]);
+    const destinations = await Promise.all(
+      destinationList.map(async (destination) => ({
+        destination,
+        deliveries: await deps.destinations.listDeliveries(id, destination.id, 10),
+      })),
+    );
     // The app picker, in any state: a sync that is on can move to another app (or the same one under a new id).
     const account = accounts.find((a) => a.id === accountId);
     let apps: { id: string; name: string }[] | undefined;
@@ -228,12 +262,94 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
         apps,
         appsError,
         audit,
+        destinations,
         csrfToken: getSession(res).csrfToken,
         oauthEnabled: deps.oauthEnabled,
         flash: takeFlash(req, res, deps.secureCookies),
       }),
     );
   });
+
+  const destinationsPath = (req: Request) => `${projectPath(req)}#destinations`;
+
+  // Adding a webhook answers a page with its secret (shown once), not a redirect: a secret never goes in a cookie.
+  router.post('/projects/:id/destinations', async (req, res, next) => {
+    try {
+      const { id } = parseForm(projectParams, req.params, labels.project);
+      const form = parseForm(webhookForm, req.body, labels.webhook);
+      const project = await sync.getProject(id);
+      const created = await deps.destinations.create({
+        projectId: id,
+        kind: 'webhook',
+        vars: form.vars,
+        body: { url: form.url, includeValue: form.includeValue === 'true' },
+      });
+      res.type('html').send(
+        renderDestinationCreatedPage({
+          projectId: id,
+          projectName: project.name,
+          url: form.url,
+          secret: created.shownOnce.secret ?? '',
+        }),
+      );
+    } catch (err) {
+      if (err instanceof FormError || err instanceof SyncError) {
+        flash(res, 'error', err instanceof FormError ? err.message : toApiError(err).message);
+        res.redirect(303, destinationsPath(req));
+        return;
+      }
+      next(err);
+    }
+  });
+
+  router.post(
+    '/projects/:id/destinations/:destinationId/test',
+    action(async (req, res) => {
+      const { id, destinationId } = parseForm(destinationParams, req.params, labels.destination);
+      await deps.destinations.sendTest(id, destinationId);
+      flash(res, 'ok', 'Test event queued: it shows in the delivery log.');
+      return `/projects/${id}#destinations`;
+    }, destinationsPath),
+  );
+
+  router.post(
+    '/projects/:id/destinations/:destinationId/delete',
+    action(async (req, res) => {
+      const { id, destinationId } = parseForm(destinationParams, req.params, labels.destination);
+      await deps.destinations.remove(id, destinationId);
+      flash(res, 'ok', 'Destination removed.');
+      return `/projects/${id}#destinations`;
+    }, destinationsPath),
+  );
+
+  router.post(
+    '/projects/:id/deliveries/:deliveryId/redeliver',
+    action(async (req, res) => {
+      const { id, deliveryId } = parseForm(deliveryParams, req.params, labels.destination);
+      await deps.destinations.redeliver({ projectId: id, deliveryId });
+      flash(res, 'ok', 'Delivery queued again.');
+      return `/projects/${id}#destinations`;
+    }, destinationsPath),
+  );
+
+  router.post(
+    '/projects/:id/deliveries/redeliver',
+    action(async (req, res) => {
+      const { id } = parseForm(projectParams, req.params, labels.project);
+      const form = parseForm(redeliverForm, req.body, labels.redeliver);
+      const { deliveryIds } = await deps.destinations.redeliver({
+        projectId: id,
+        failedSince: new Date(Date.now() - form.hours * 3600_000),
+        ...(form.destinationId ? { destinationId: form.destinationId } : {}),
+      });
+      flash(
+        res,
+        'ok',
+        `${deliveryIds.length} failed ${deliveryIds.length === 1 ? 'delivery' : 'deliveries'} queued again.`,
+      );
+      return `/projects/${id}#destinations`;
+    }, destinationsPath),
+  );
 
   router.post(
     '/projects/:id/env',

@@ -17,6 +17,7 @@ export const apiErrorCodes = [
   'invalid_json',
   'invalid_input',
   'unauthorized',
+  'forbidden',
   'payload_too_large',
   'unsupported_media_type',
   'rate_limited',

@@ -1,5 +1,6 @@
 import { createLogger, createMetricsRegistry, Keyring, listen, type RunningServer } from '@hds/core';
 import { pingDb } from '@hds/db';
+import { createDestinationKinds, DestinationsService, parseOutboundPolicy, type LookupAll } from '@hds/destinations';
 import { createRedis, JobProducer, pingRedis } from '@hds/queue';
 import { SyncService, type ProjectView, type SyncDeps } from '@hds/sync';
 import {
@@ -24,6 +25,7 @@ export const basicAuth = (user = 'admin', password = ADMIN_TOKEN) =>
 export interface AdminHarness {
   url: string;
   sync: SyncService;
+  destinations: DestinationsService;
   producer: JobProducer;
   database: TestDatabase;
   testRedis: TestRedis;
@@ -51,6 +53,8 @@ export async function startAdmin(
     /** `ADMIN_PUBLIC_URL`, or how to make it from the address the admin listens on (default: that address). */
     publicUrl?: string | ((url: string) => string);
     sync?: Partial<SyncDeps>;
+    /** The outbound policy destinations are checked with at creation (default: private targets allowed). */
+    destinations?: { allowPrivate?: boolean; allowedHosts?: string[]; lookup?: LookupAll };
     /** Reuse a database and Redis prefix (the browser test shares them with the worker). */
     database?: TestDatabase;
     testRedis?: TestRedis;
@@ -82,6 +86,18 @@ export async function startAdmin(
     ...options.sync,
   });
   const producer = new JobProducer({ connection: redis, prefix: testRedis.prefix });
+  const destinationKinds = createDestinationKinds({
+    policy: parseOutboundPolicy({
+      allowPrivate: options.destinations?.allowPrivate ?? true,
+      allowedHosts: options.destinations?.allowedHosts ?? [],
+    }),
+    ...(options.destinations?.lookup ? { lookup: options.destinations.lookup } : {}),
+  });
+  const destinations = new DestinationsService({
+    db: database.client.db,
+    keyring: sync.ctx.keyring,
+    kinds: destinationKinds.kinds,
+  });
   const projectEvents = listenForProjectChanges({ sql: database.client.sql, logger });
   await projectEvents.ready;
   // The OAuth redirect URI names the admin's port, known only once it listens: listen first, then build the app.
@@ -96,6 +112,7 @@ export async function startAdmin(
   const url = server.url;
   holder.app = createAdminApp({
     sync,
+    destinations,
     producer,
     logger,
     registry: createMetricsRegistry('admin'),
@@ -131,6 +148,7 @@ export async function startAdmin(
   return {
     url,
     sync,
+    destinations,
     producer,
     database,
     testRedis,
@@ -145,6 +163,7 @@ export async function startAdmin(
       await server?.close(1000);
       server = undefined;
       await producer.close();
+      await destinationKinds.close();
       redis.disconnect();
       if (!options.testRedis) await testRedis.cleanup();
       if (!options.database) await database.drop();

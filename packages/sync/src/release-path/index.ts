@@ -13,6 +13,8 @@
  * | an event's outcome is written once, when its work ends                | `hds_settle_event`    | `settleEvent`      |
  * | a state change writes its audit row                                   | `hds_set_link_state`  | `setLinkState`     |
  * | an env var is written unless unchanged (fingerprint under any key)    | `hds_put_env_var`     | `putEnvVar`        |
+ * | each written value queues one delivery per destination carrying it,   | `hds_outbox_add`      | (`hds_put_env_var`,|
+ * | superseding that destination's undelivered older value (0011)         |                       |  issue 13)         |
  * | the commit: app, version guard, values, state healing, notify         | `hds_commit_release`  | `commitRelease`    |
  * | a target Heroku has no release for goes down to the newest one        | `lowerTarget`         | `lowerTarget`      |
  * | what moving a link to another app resets                              | `releasePathReset`    | (enable)           |

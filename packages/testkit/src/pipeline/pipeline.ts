@@ -3,6 +3,7 @@ import { createLogger, createMetricsRegistry, Keyring, listen, type Logger, type
 import { createHerokuSim, type HerokuSim, type HerokuSimOptions, type SimServer } from '@hds/heroku-sim';
 import type { RetryPolicy } from '@hds/heroku';
 import { connectQueue, createIngressApp, type IngressQueue } from '@hds/ingress';
+import { createDeliveries, DestinationsService, parseOutboundPolicy, type LookupAll } from '@hds/destinations';
 import { createRedis, queueNames, type JobProducer } from '@hds/queue';
 import { SyncService, type SyncOptions } from '@hds/sync';
 import { createWorkerMetrics, startWorkerRuntime, type WorkerRuntime } from '@hds/worker';
@@ -36,6 +37,16 @@ export interface PipelineOptions {
   releaseEventRetry?: Pick<JobsOptions, 'attempts' | 'backoff'>;
   /** The database pool. Default 20. */
   poolSize?: number;
+  /** Deliveries to destinations (defaults: private targets allowed, a fast retry schedule). */
+  deliveries?: {
+    scheduleMs?: number[];
+    disableAfterMs?: number;
+    timeoutMs?: number;
+    allowPrivate?: boolean;
+    allowedHosts?: string[];
+    lookup?: LookupAll;
+    sweepIntervalMs?: number;
+  };
 }
 
 export interface LinkedProject {
@@ -75,6 +86,8 @@ export class Pipeline {
   readonly producer: JobProducer;
   readonly ingress: RunningServer;
   readonly sync: SyncService;
+  /** Destinations and read tokens, as the admin API drives them. */
+  readonly destinations: DestinationsService;
   readonly logger: Logger;
   /** What the webhooks the SyncService creates point at, and sign with. */
   readonly webhooks: { publicBaseUrl: string; signingKeys: readonly string[] };
@@ -85,6 +98,8 @@ export class Pipeline {
   private readonly envWaiters = new Map<string, (() => void)[]>();
   private readonly workerConnections = new Map<WorkerRuntime, Redis>();
   private readonly processes = new Set<RunningProcess>();
+  private readonly deliveryClosers = new Map<WorkerRuntime, () => Promise<void>>();
+  private readonly adminDeliveries: ReturnType<typeof createDeliveries>;
 
   private constructor(
     parts: Parts,
@@ -102,6 +117,27 @@ export class Pipeline {
     this.logger = parts.logger;
     this.listener = parts.listener;
     this.webhooks = parts.sync.ctx.webhooks;
+    this.adminDeliveries = this.createDeliveryEngine();
+    this.destinations = new DestinationsService({
+      db: parts.database.client.db,
+      keyring: parts.sync.ctx.keyring,
+      kinds: this.adminDeliveries.kinds,
+    });
+  }
+
+  /** A delivery engine on this pipeline's database, as a worker builds it (the caller closes it). */
+  createDeliveryEngine(): ReturnType<typeof createDeliveries> {
+    const d = this.options.deliveries ?? {};
+    return createDeliveries({
+      db: this.database.client.db,
+      keyring: this.sync.ctx.keyring,
+      policy: parseOutboundPolicy({ allowPrivate: d.allowPrivate ?? true, allowedHosts: d.allowedHosts ?? [] }),
+      scheduleMs: d.scheduleMs ?? [0, 50, 100, 200],
+      disableAfterMs: d.disableAfterMs ?? 5 * 24 * 3600_000,
+      timeoutMs: d.timeoutMs ?? 2000,
+      logger: this.logger,
+      ...(d.lookup ? { lookup: d.lookup } : {}),
+    });
   }
 
   static async start(options: PipelineOptions = {}): Promise<Pipeline> {
@@ -183,7 +219,14 @@ export class Pipeline {
    */
   async startWorker(options: { sync?: SyncService } = {}): Promise<WorkerRuntime> {
     const connection = createRedis(testServices.redisUrl, { role: 'worker', name: 'hds-worker-test' });
+    const deliveries = this.createDeliveryEngine();
     const runtime = await startWorkerRuntime({
+      deliveries: deliveries.engine,
+      relay: {
+        db: this.database.client.db,
+        listenSql: this.database.client.sql,
+        sweepIntervalMs: this.options.deliveries?.sweepIntervalMs ?? 60_000,
+      },
       sync: options.sync ?? this.sync,
       redis: connection,
       prefix: this.redis.prefix,
@@ -196,6 +239,7 @@ export class Pipeline {
     });
     this.workers.push(runtime);
     this.workerConnections.set(runtime, connection);
+    this.deliveryClosers.set(runtime, () => deliveries.close());
     return runtime;
   }
 
@@ -213,6 +257,8 @@ export class Pipeline {
     await runtime.close({ force: true });
     this.workerConnections.get(runtime)?.disconnect();
     this.workerConnections.delete(runtime);
+    await this.deliveryClosers.get(runtime)?.();
+    this.deliveryClosers.delete(runtime);
   }
 
   /**
@@ -326,6 +372,8 @@ export class Pipeline {
     await Promise.all([...this.processes].map((p) => p.stop('SIGKILL')));
     await Promise.all(this.workers.map((w) => w.close()));
     for (const connection of this.workerConnections.values()) connection.disconnect();
+    await Promise.all([...this.deliveryClosers.values()].map((close) => close()));
+    await this.adminDeliveries.close();
     await this.listener.end();
     await this.sim.close();
     await this.ingress.close(1000);

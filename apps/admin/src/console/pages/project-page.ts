@@ -2,6 +2,7 @@ import type { AccountView, AuditEntry, EnvVarView, ProjectView, SyncStatus } fro
 import { CSRF_FIELD } from '../../auth/session.js';
 import { actionLabel, shortFingerprint, stateBadge, when } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
+import { destinationsSection, type DestinationWithLog } from './destinations-section.js';
 import { layout, type Flash } from '../layout.js';
 import { stateHelp } from '../state-help.js';
 
@@ -14,6 +15,7 @@ export interface ProjectPageData {
   apps?: { id: string; name: string }[] | undefined;
   appsError?: string | undefined;
   audit: AuditEntry[];
+  destinations: DestinationWithLog[];
   csrfToken: string;
   oauthEnabled: boolean;
   flash?: Flash | undefined;
@@ -313,7 +315,9 @@ export function renderProjectPage(data: ProjectPageData): string {
         <a href="/">Projects</a> / ${data.project.name} <span class="live" data-testid="live" hidden></span>
       </div>
       <h1>${data.project.name}</h1>
-      ${envSection(data, csrf)} ${syncSection(data, csrf)} ${auditSection(data)}`,
+      ${envSection(data, csrf)} ${syncSection(data, csrf)}
+      ${destinationsSection({ projectId: data.project.id, destinations: data.destinations, csrf })}
+      ${auditSection(data)}`,
   });
 }
 
