@@ -1,0 +1,65 @@
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Sql } from 'postgres';
+
+/** Rows in a chunk of COPY text: one line per row (a newline inside a value is sent as `\n`). */
+function countRows(chunk: Buffer): number {
+  let rows = 0;
+  for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) rows += 1;
+  return rows;
+}
+
+/**
+ * Copies one table's rows from source to target: `COPY … TO STDOUT` streamed through into `COPY … FROM STDIN`,
+ * in one target transaction that first empties the table. So a copy that stops half way (a cancel, a worker
+ * killed, a connection lost) leaves the table as it was, and copying it again never duplicates a row. The table
+ * was emptied in the same transaction, so the rows go in frozen (`FREEZE`): no vacuum owed on the target.
+ */
+export async function copyTable(options: {
+  source: Sql;
+  target: Sql;
+  /** Quoted and schema-qualified. */
+  table: string;
+  onProgress(progress: { rows: number; bytes: number }): void;
+  signal?: AbortSignal;
+}): Promise<{ rows: number; bytes: number }> {
+  // A cancel also ends a COPY that is still waiting (for a lock on the source table, say).
+  let pending: { cancel(): unknown } | undefined;
+  const cancel = () => void pending?.cancel();
+  options.signal?.addEventListener('abort', cancel, { once: true });
+  try {
+    // The source side is a read-only transaction too (postgres.js's `reserve()` never answers on a pool that has not
+    // connected yet when `fetch_types` is off).
+    return await options.source.begin('read only', (source) =>
+      options.target.begin(async (tx) => {
+        await tx.unsafe(`truncate only ${options.table}`);
+        const out = source.unsafe(`copy ${options.table} to stdout`);
+        pending = out;
+        if (options.signal?.aborted) cancel();
+        const readable = await out.readable();
+        const writable = await tx.unsafe(`copy ${options.table} from stdin with (freeze)`).writable();
+        let rows = 0;
+        let bytes = 0;
+        const counter = new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            rows += countRows(chunk);
+            bytes += chunk.length;
+            options.onProgress({ rows, bytes });
+            callback(null, chunk);
+          },
+        });
+        try {
+          await pipeline(readable, counter, writable, options.signal ? { signal: options.signal } : {});
+        } finally {
+          // postgres.js pauses the connection's socket when a COPY row does not fit the stream's buffer and resumes it
+          // only when the stream is read again; when that row was the last one, the stream ends paused and the
+          // connection never reads another answer (the transaction's COMMIT hangs). Reading once more resumes it.
+          readable._read(0);
+        }
+        return { rows, bytes };
+      }),
+    );
+  } finally {
+    options.signal?.removeEventListener('abort', cancel);
+  }
+}

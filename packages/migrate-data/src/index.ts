@@ -1,0 +1,3 @@
+export { MigrationService, toMigrationView, type MigrationView } from './service.js';
+export { defaultRunSettings, type MigrationProgress, type RunSettings } from './run-migration.js';
+export { withoutMetaCommands } from './pg-dump.js';
