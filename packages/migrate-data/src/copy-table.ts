@@ -1,6 +1,7 @@
-import { Transform } from 'node:stream';
+import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Sql } from 'postgres';
+import { connectDatabase } from './connect.js';
 
 /** Rows in a chunk of COPY text: one line per row (a newline inside a value is sent as `\n`). */
 function countRows(chunk: Buffer): number {
@@ -10,13 +11,31 @@ function countRows(chunk: Buffer): number {
 }
 
 /**
+ * postgres.js's COPY stream, destroyed after its connection closed (a server gone, a session terminated), throws
+ * from `_destroy` (it writes a CopyFail to the closed socket after calling back): out of a stream pipeline that is
+ * an uncaught exception. The callback has run by then; the throw is dropped.
+ */
+function guardDestroy(writable: Writable): Writable {
+  const destroy = writable._destroy.bind(writable);
+  writable._destroy = (error, callback) => {
+    try {
+      destroy(error, callback);
+    } catch {
+      // see above
+    }
+  };
+  return writable;
+}
+
+/**
  * Copies one table's rows from source to target: `COPY … TO STDOUT` streamed through into `COPY … FROM STDIN`,
  * in one target transaction that first empties the table. So a copy that stops half way (a cancel, a worker
  * killed, a connection lost) leaves the table as it was, and copying it again never duplicates a row. The table
  * was emptied in the same transaction, so the rows go in frozen (`FREEZE`): no vacuum owed on the target.
  */
 export async function copyTable(options: {
-  source: Sql;
+  /** The source's URL: each table is read over a connection of its own, outside a transaction. */
+  sourceUrl: string;
   target: Sql;
   /** Quoted and schema-qualified. */
   table: string;
@@ -27,39 +46,44 @@ export async function copyTable(options: {
   let pending: { cancel(): unknown } | undefined;
   const cancel = () => void pending?.cancel();
   options.signal?.addEventListener('abort', cancel, { once: true });
+  // Not a pooled connection in a transaction: postgres.js's `reserve()` never answers on a pool that has not
+  // connected yet when `fetch_types` is off, and a transaction whose session is terminated (a Heroku credential
+  // rotation, a failover) writes its ROLLBACK to a closed socket from a timer, which throws out of the process.
+  const source = connectDatabase(options.sourceUrl, { role: 'source', max: 1 });
   try {
-    // The source side is a read-only transaction too (postgres.js's `reserve()` never answers on a pool that has not
-    // connected yet when `fetch_types` is off).
-    return await options.source.begin('read only', (source) =>
-      options.target.begin(async (tx) => {
-        await tx.unsafe(`truncate only ${options.table}`);
-        const out = source.unsafe(`copy ${options.table} to stdout`);
-        pending = out;
-        if (options.signal?.aborted) cancel();
-        const readable = await out.readable();
-        const writable = await tx.unsafe(`copy ${options.table} from stdin with (freeze)`).writable();
-        let rows = 0;
-        let bytes = 0;
-        const counter = new Transform({
-          transform(chunk: Buffer, _encoding, callback) {
-            rows += countRows(chunk);
-            bytes += chunk.length;
-            options.onProgress({ rows, bytes });
-            callback(null, chunk);
-          },
-        });
+    return await options.target.begin(async (tx) => {
+      await tx.unsafe(`truncate only ${options.table}`);
+      const out = source.unsafe(`copy ${options.table} to stdout`);
+      pending = out;
+      if (options.signal?.aborted) cancel();
+      const readable = await out.readable();
+      const writable = guardDestroy(await tx.unsafe(`copy ${options.table} from stdin with (freeze)`).writable());
+      let rows = 0;
+      let bytes = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          rows += countRows(chunk);
+          bytes += chunk.length;
+          options.onProgress({ rows, bytes });
+          callback(null, chunk);
+        },
+      });
+      try {
+        await pipeline(readable, counter, writable, options.signal ? { signal: options.signal } : {});
+      } finally {
+        // postgres.js pauses the connection's socket when a COPY row does not fit the stream's buffer and resumes it
+        // only when the stream is read again; when that row was the last one, the stream ends paused and the
+        // connection never reads another answer (the transaction's COMMIT hangs). Reading once more resumes it.
         try {
-          await pipeline(readable, counter, writable, options.signal ? { signal: options.signal } : {});
-        } finally {
-          // postgres.js pauses the connection's socket when a COPY row does not fit the stream's buffer and resumes it
-          // only when the stream is read again; when that row was the last one, the stream ends paused and the
-          // connection never reads another answer (the transaction's COMMIT hangs). Reading once more resumes it.
           readable._read(0);
+        } catch {
+          // The connection is gone (its socket with it): nothing to resume.
         }
-        return { rows, bytes };
-      }),
-    );
+      }
+      return { rows, bytes };
+    });
   } finally {
     options.signal?.removeEventListener('abort', cancel);
+    await source.end({ timeout: 2 });
   }
 }

@@ -43,6 +43,8 @@ export interface RunSettings extends PreflightSettings {
   progressIntervalMs: number;
   /** How often a running migration looks for a cancel. */
   cancelPollMs: number;
+  /** Awaited before a table's copy begins (tests use it to hold a table at a known point). */
+  beforeTable?(table: string): Promise<void>;
 }
 
 export const defaultRunSettings: Omit<RunSettings, 'checkTarget'> = {
@@ -151,7 +153,7 @@ export async function runMigration(options: {
 
     if (row.state === 'copying') {
       await copyRows({
-        source,
+        sourceUrl,
         target,
         row,
         settings,
@@ -232,7 +234,7 @@ function baselineOf(row: MigrationRow): Baseline {
 
 /** Copies every table not copied yet, `copyConcurrency` at a time, writing progress as it goes. */
 async function copyRows(options: {
-  source: Sql;
+  sourceUrl: string;
   target: Sql;
   row: MigrationRow;
   settings: RunSettings;
@@ -277,8 +279,9 @@ async function copyRows(options: {
       for (let table = queue.shift(); table; table = queue.shift()) {
         if (signal.aborted) throw new Cancelled('cancelled');
         logger.debug({ table: table.name }, 'copying table');
+        await options.settings.beforeTable?.(table.name);
         const copied = await copyTable({
-          source: options.source,
+          sourceUrl: options.sourceUrl,
           target: options.target,
           table: table.name,
           signal,

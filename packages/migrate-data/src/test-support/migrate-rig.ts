@@ -38,11 +38,14 @@ export interface MigrateRig {
   sync: SyncService;
   migrations: MigrationService;
   /** A project synced with a seeded Heroku app (its database with the extra objects too). */
-  project(options: { rows: number; mappings?: Record<string, string> }): Promise<{
+  project(options: { rows: number; mappings?: Record<string, string>; config?: Record<string, string> }): Promise<{
     projectId: string;
     app: string;
     sourceUrl: string;
+    linkId: string;
   }>;
+  /** A superuser client of the database `url` names (for locks and checks the app's role may not make). */
+  superuser(url: string): postgres.Sql;
   /** An empty database on the cluster, as its superuser. */
   targetDatabase(): Promise<string>;
   /** A client closed by `close()`. */
@@ -88,15 +91,26 @@ export async function startMigrateRig(settings: Partial<RunSettings> = {}): Prom
       const owner = sim.createAccount({ email: `owner-${randomUUID().slice(0, 8)}@example.com` });
       const app = await sim.createAppAsync({ name: `app-${randomUUID().slice(0, 12)}`, accountId: owner.id });
       await sim.seed({ app: app.name, rows: options.rows });
-      const source = connect(app.databaseUrl);
-      await source.unsafe(EXTRA_SOURCE_SQL).simple();
-      await source`analyze`;
+      if (options.config) sim.setConfigVars({ app: app.name, vars: options.config });
+      // Its own client, ended at once: a rotation later terminates the role's sessions.
+      const source = postgres(app.databaseUrl, { max: 1, onnotice: () => {} });
+      try {
+        await source.unsafe(EXTRA_SOURCE_SQL).simple();
+        await source`analyze`;
+      } finally {
+        await source.end({ timeout: 1 });
+      }
       const { account } = await sync.addAccount({ apiKey: owner.apiKey });
       const project = await sync.createProject({
         name: `p-${app.name}`,
         heroku: { accountId: account.id, app: app.name, mappings: options.mappings },
       });
-      return { projectId: project.id, app: app.name, sourceUrl: app.databaseUrl };
+      return { projectId: project.id, app: app.name, sourceUrl: app.databaseUrl, linkId: project.sync.linkId! };
+    },
+    superuser(url) {
+      const su = new URL(cluster.url);
+      su.pathname = new URL(url).pathname;
+      return connect(su.href);
     },
     async targetDatabase() {
       const name = `${prefix}_target_${targets.length}`;
