@@ -4,6 +4,9 @@
 import { waitFor } from '@hds/testkit';
 import { SyncError } from '@hds/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseOutboundPolicy } from '@hds/destinations';
+import { MigrationService } from './service.js';
+import { targetAddressCheck } from './target-address.js';
 import { startMigrateRig, type MigrateRig } from './test-support/migrate-rig.js';
 import { checkTable } from './verify.js';
 
@@ -121,6 +124,28 @@ describe('refusals and cancel', () => {
     expect(refused).toMatchObject({ code: 'invalid', message: expect.stringContaining('public.customers') });
     expect(await rig.schema(targetUrl)).toBe(before);
     expect(await rig.migrations.list(projectId)).toEqual([]);
+  });
+
+  it('refuses a private target address unless the outbound policy allows it (the destinations rule)', async () => {
+    const { projectId } = await rig.project({ rows: 50 });
+    const strict = new MigrationService({
+      sync: rig.sync,
+      settings: { checkTarget: targetAddressCheck({ policy: parseOutboundPolicy({}) }) },
+    });
+    for (const host of ['127.0.0.1', '10.0.0.5', '169.254.169.254', '[::1]']) {
+      await expect(
+        strict.start({ projectId, targetUrl: `postgres://u:p@${host}:5432/db` }),
+        host,
+      ).rejects.toMatchObject({ code: 'invalid', message: expect.stringContaining('targetUrl is refused') });
+    }
+    const listed = new MigrationService({
+      sync: rig.sync,
+      settings: {
+        checkTarget: targetAddressCheck({ policy: parseOutboundPolicy({ allowedHosts: ['127.0.0.1/32'] }) }),
+      },
+    });
+    const targetUrl = await rig.targetDatabase();
+    await expect(listed.start({ projectId, targetUrl })).resolves.toMatchObject({ state: 'queued' });
   });
 
   it('a cancel during the copy leaves the target as it was (its own objects and rows kept)', async () => {

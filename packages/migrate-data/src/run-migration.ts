@@ -123,6 +123,8 @@ export async function runMigration(options: {
 
   try {
     if (row.cancelRequested) throw new Cancelled('cancelled');
+    // Checked again at every attempt: a name may resolve elsewhere now.
+    await settings.checkTarget(targetUrl);
     // The source URL is fetched at every attempt: Heroku may have rotated the credentials since.
     const sourceUrl = await fetchSourceUrl({ heroku, appId: link.appId });
     source = connectDatabase(sourceUrl, { role: 'source', max: settings.copyConcurrency + 1 });

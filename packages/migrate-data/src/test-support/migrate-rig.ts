@@ -14,6 +14,8 @@ import {
 import postgres from 'postgres';
 import { dumpSchema, withoutMetaCommands } from '../pg-dump.js';
 import { MigrationService } from '../service.js';
+import { targetAddressCheck } from '../target-address.js';
+import { parseOutboundPolicy } from '@hds/destinations';
 import type { RunSettings } from '../run-migration.js';
 
 /** What the seed schema lacks and a migration must carry: a materialized view, a trigger that rewrites rows, partitions, a free sequence. */
@@ -69,7 +71,12 @@ export async function startMigrateRig(settings: Partial<RunSettings> = {}): Prom
   });
   const migrations = new MigrationService({
     sync,
-    settings: { progressIntervalMs: 20, cancelPollMs: 20, checkTarget: async () => {}, ...settings },
+    settings: {
+      progressIntervalMs: 20,
+      cancelPollMs: 20,
+      checkTarget: targetAddressCheck({ policy: parseOutboundPolicy({ allowPrivate: true }) }),
+      ...settings,
+    },
   });
   const clients: postgres.Sql[] = [];
   const connect = (url: string) => {
