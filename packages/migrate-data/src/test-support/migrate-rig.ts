@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createLogger, Keyring } from '@hds/core';
+import { createLogger, Keyring, type Logger } from '@hds/core';
 import { startHerokuSim, type HerokuSim, type SimServer } from '@hds/heroku-sim';
 import { SyncService } from '@hds/sync';
 import {
@@ -56,7 +56,10 @@ export interface MigrateRig {
   close(): Promise<void>;
 }
 
-export async function startMigrateRig(settings: Partial<RunSettings> = {}): Promise<MigrateRig> {
+export async function startMigrateRig(
+  settings: Partial<RunSettings> = {},
+  options: { logger?: Logger } = {},
+): Promise<MigrateRig> {
   const cluster = await startSimPostgres();
   const prefix = uniqueName('mig');
   const sim = await startHerokuSim({ retryScheduleMs: [], postgres: { adminUrl: cluster.url, prefix } });
@@ -65,7 +68,7 @@ export async function startMigrateRig(settings: Partial<RunSettings> = {}): Prom
   const sync = new SyncService({
     db: database.client.db,
     keyring: Keyring.fromSpecs(testEncryptionKeys),
-    logger: createLogger({ app: 'test', level: process.env.MIGRATE_TEST_LOG ? 'debug' : 'silent' }),
+    logger: options.logger ?? createLogger({ app: 'test', level: 'silent' }),
     heroku: { apiUrl: simServer.url, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 }, timeoutMs: 5000 },
     webhooks: { publicBaseUrl: 'http://127.0.0.1:9', signingKeys: testWebhookSigningKeys },
   });
