@@ -3,6 +3,9 @@ import { pipeline } from 'node:stream/promises';
 import type { Sql } from 'postgres';
 import { connectDatabase } from './connect.js';
 
+/** How much COPY data goes to the target in one write. */
+const BATCH_BYTES = 256 * 1024;
+
 /** Rows in a chunk of COPY text: one line per row (a newline inside a value is sent as `\n`). */
 function countRows(chunk: Buffer): number {
   let rows = 0;
@@ -60,12 +63,28 @@ export async function copyTable(options: {
       const writable = guardDestroy(await tx.unsafe(`copy ${options.table} from stdin with (freeze)`).writable());
       let rows = 0;
       let bytes = 0;
+      // postgres.js hands over one chunk per row; the target gets them in batches (one socket write each).
+      let batch: Buffer[] = [];
+      let batched = 0;
       const counter = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           rows += countRows(chunk);
           bytes += chunk.length;
+          batch.push(chunk);
+          batched += chunk.length;
+          if (batched < BATCH_BYTES) {
+            callback();
+            return;
+          }
           options.onProgress({ rows, bytes });
-          callback(null, chunk);
+          const out = Buffer.concat(batch, batched);
+          batch = [];
+          batched = 0;
+          callback(null, out);
+        },
+        flush(callback) {
+          options.onProgress({ rows, bytes });
+          callback(null, batched > 0 ? Buffer.concat(batch, batched) : undefined);
         },
       });
       try {

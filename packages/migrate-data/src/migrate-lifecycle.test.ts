@@ -174,6 +174,29 @@ describe('refusals and cancel', () => {
   });
 });
 
+describe('verification', () => {
+  it('a row that differs fails the migration, naming the table; the target is left as it was', async () => {
+    const { projectId, sourceUrl } = await rig.project({ rows: 300 });
+    const targetUrl = await rig.targetDatabase();
+    const before = await rig.schema(targetUrl);
+    // A write on the source after its table was copied (no maintenance mode): the copy no longer matches.
+    beforeTable = async (table) => {
+      if (table === 'public.products')
+        await rig.superuser(sourceUrl)`update "AuditEvents" set payload = '{"changed": true}' where id = 1`;
+    };
+    try {
+      const started = await rig.migrations.start({ projectId, targetUrl });
+      const result = await rig.migrations.run({ migrationId: started.id, lastAttempt: false });
+      expect(result).toMatchObject({ state: 'failed', error: expect.stringContaining('public."AuditEvents"') });
+      expect(result.error).toContain('checksums differ');
+      expect(result.error).not.toContain('public.customers');
+    } finally {
+      beforeTable = async () => {};
+    }
+    expect(await rig.schema(targetUrl)).toBe(before);
+  });
+});
+
 describe('a worker killed mid-copy', () => {
   it('its job resumes with the table it was on; tables already copied are not copied again, no row is duplicated', async () => {
     const { projectId, sourceUrl } = await rig.project({ rows: 3000 });

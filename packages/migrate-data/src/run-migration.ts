@@ -185,7 +185,12 @@ export async function runMigration(options: {
 
     if (row.state === 'verifying') {
       const leaves = flatten(row.tables).filter((t) => !t.partitions);
-      const verdict = await verifyTables({ source, target, tables: leaves.map((t) => t.name) });
+      const verdict = await verifyTables({
+        source,
+        target,
+        tables: leaves.map((t) => t.name),
+        concurrency: settings.copyConcurrency,
+      });
       if (!verdict.ok) throw new MigrationFailure(verdict.reason);
       await move({ state: row.cutover ? 'cutover' : 'done', ...(row.cutover ? {} : { finishedAt: new Date() }) });
     }

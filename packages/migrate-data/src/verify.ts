@@ -21,13 +21,25 @@ export async function verifyTables(options: {
   source: Sql;
   target: Sql;
   tables: readonly string[];
+  /** Tables checked at once. */
+  concurrency?: number;
 }): Promise<{ ok: true; checks: TableCheck[] } | { ok: false; reason: string; tables: string[] }> {
-  const checks: TableCheck[] = [];
-  const differ: string[] = [];
+  const results: { table: string; source: TableCheck; target: TableCheck }[] = [];
+  const queue = [...options.tables];
+  const next = async (): Promise<void> => {
+    for (let table = queue.shift(); table !== undefined; table = queue.shift()) {
+      const [source, target] = await Promise.all([
+        checkTable(options.source, table),
+        checkTable(options.target, table),
+      ]);
+      results.push({ table, source, target });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, next));
+  results.sort((a, b) => options.tables.indexOf(a.table) - options.tables.indexOf(b.table));
   const details: string[] = [];
-  for (const table of options.tables) {
-    const [source, target] = await Promise.all([checkTable(options.source, table), checkTable(options.target, table)]);
-    checks.push(source);
+  const differ: string[] = [];
+  for (const { table, source, target } of results) {
     if (source.rows !== target.rows) {
       differ.push(table);
       details.push(`${table}: ${source.rows} rows on the source, ${target.rows} on the target`);
@@ -37,5 +49,5 @@ export async function verifyTables(options: {
     }
   }
   if (differ.length > 0) return { ok: false, reason: `verification failed: ${details.join('; ')}`, tables: differ };
-  return { ok: true, checks };
+  return { ok: true, checks: results.map((r) => r.source) };
 }
