@@ -3,7 +3,10 @@ import type { Sql } from 'postgres';
 export interface TableCheck {
   table: string;
   rows: number;
-  /** Order-independent: the sum of a 64-bit hash of each row's text form. */
+  /**
+   * Order-independent: the sum of a 64-bit hash of each row's text form (`hashtextextended`, PostgreSQL 11+: the same
+   * function on both sides, several times cheaper than md5).
+   */
   checksum: string;
 }
 
@@ -11,7 +14,7 @@ export interface TableCheck {
 export async function checkTable(sql: Sql, table: string): Promise<TableCheck> {
   const [row] = await sql.unsafe<{ rows: number; checksum: string }[]>(`
     select count(*)::float8 as rows,
-           coalesce(sum(('x' || substr(md5("hds row"::text), 1, 16))::bit(64)::int8::numeric), 0)::text as checksum
+           coalesce(sum(hashtextextended("hds row"::text, 0)::numeric), 0)::text as checksum
       from only ${table} as "hds row"`);
   return { table, rows: row?.rows ?? 0, checksum: row?.checksum ?? '0' };
 }
