@@ -148,6 +148,20 @@ describe('refusals and cancel', () => {
     await expect(listed.start({ projectId, targetUrl })).resolves.toMatchObject({ state: 'queued' });
   });
 
+  it('a migration that cannot be queued fails at once, so the next one can start', async () => {
+    const { projectId } = await rig.project({ rows: 50 });
+    const unqueued = new MigrationService({
+      sync: rig.sync,
+      settings: { checkTarget: async () => {} },
+      enqueue: () => Promise.reject(new Error('redis is down')),
+    });
+    await expect(unqueued.start({ projectId, targetUrl: await rig.targetDatabase() })).rejects.toThrow('redis is down');
+    expect((await rig.migrations.list(projectId)).map((m) => m.state)).toEqual(['failed']);
+    await expect(rig.migrations.start({ projectId, targetUrl: await rig.targetDatabase() })).resolves.toMatchObject({
+      state: 'queued',
+    });
+  });
+
   it('a cancel during the copy leaves the target as it was (its own objects and rows kept)', async () => {
     const { projectId, sourceUrl } = await rig.project({ rows: 500 });
     const targetUrl = await rig.targetDatabase();

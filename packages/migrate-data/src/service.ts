@@ -5,7 +5,14 @@ import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
 import { connectDatabase } from './connect.js';
 import { checkSources, fetchSourceUrl } from './preflight.js';
 import { defaultRunSettings, runMigration, type MigrationProgress, type RunSettings } from './run-migration.js';
-import { isFinished, loadMigration, progressOf, targetUrlContext, type MigrationRow } from './store.js';
+import {
+  isFinished,
+  loadMigration,
+  progressOf,
+  targetUrlContext,
+  updateMigration,
+  type MigrationRow,
+} from './store.js';
 
 /** A migration as the API shows it (never the target's credentials). */
 export interface MigrationView {
@@ -160,7 +167,17 @@ export class MigrationService {
       });
       return inserted!;
     });
-    await this.options.enqueue?.(row.id);
+    try {
+      await this.options.enqueue?.(row.id);
+    } catch (err) {
+      // Not queued, so nothing would ever run it: it fails at once rather than block the project's next migration.
+      await updateMigration(this.db, row, {
+        state: 'failed',
+        error: 'the migration could not be queued; start it again',
+        finishedAt: new Date(),
+      });
+      throw err;
+    }
     return toMigrationView(row);
   }
 
