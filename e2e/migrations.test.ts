@@ -101,6 +101,18 @@ describe('a data migration through the stack', () => {
     expect(html).toContain('data-testid="overall-progress" data-percent="100"');
     expect(html.match(/data-testid="table-progress"/g)?.length).toBe(done.tables.length);
 
+    // Bull Board shows the job, done, with its progress; its data holds the migration's id only.
+    const board = await fetch(`${s.adminUrl}/admin/queues/api/queues?activeQueue=data-migrations&status=completed`, {
+      headers: { authorization: `Basic ${Buffer.from(`admin:${s.adminToken}`).toString('base64')}` },
+    });
+    const queues = (await board.json()) as {
+      queues: { name: string; jobs: { id: string; data: unknown; progress: unknown }[] }[];
+    };
+    const job = queues.queues.find((q) => q.name === 'data-migrations')?.jobs.find((j) => j.id === started.body.id);
+    expect(job?.data).toEqual({ migrationId: started.body.id });
+    expect(job?.progress).toMatchObject({ state: 'copying', percent: 100 });
+    expect(JSON.stringify(queues)).not.toContain(new URL(targetUrl).password || 'no password');
+
     // A second migration after the cut-over: 409.
     const again = await s.admin.http.request('POST', `/api/projects/${project.id}/migrations`, { targetUrl });
     expect(again.status).toBe(409);
