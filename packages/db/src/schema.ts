@@ -418,6 +418,9 @@ export interface DataMigrationTable {
   partitions?: DataMigrationTable[];
 }
 
+/** The encryption context of a migration's target URL: its ciphertext is bound to its migration. */
+export const dataMigrationTargetContext = (migrationId: string) => `data-migration:${migrationId}:target`;
+
 /**
  * A copy of a project's Heroku Postgres to a target database (packages/migrate-data). The target URL is encrypted
  * like an env var value; job data holds only the migration's id.

@@ -1,8 +1,11 @@
 // A data migration's edges, with heroku-sim's real databases: cut-over (the env var, the mappings, maintenance
 // mode), what is refused (a non-empty target, a migration after a cut-over, a cancel of a finished one), a cancel
 // that leaves the target as it was, and a worker killed mid-copy whose job resumes without duplicating a row.
-import { waitFor } from '@hds/testkit';
-import { SyncError } from '@hds/sync';
+import { randomBytes } from 'node:crypto';
+import { Keyring } from '@hds/core';
+import { dataMigrationTargetContext } from '@hds/db';
+import { testEncryptionKeys, waitFor } from '@hds/testkit';
+import { SyncError, SyncService } from '@hds/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseOutboundPolicy } from '@hds/destinations';
 import { MigrationService } from './service.js';
@@ -185,6 +188,23 @@ describe('refusals and cancel', () => {
       { id: 2, m: 'meh' },
     ]);
     await expect(rig.migrations.cancel(projectId, started.id)).rejects.toMatchObject({ code: 'conflict' });
+  });
+});
+
+describe('key rotation', () => {
+  it('`keys:reencrypt` moves target URLs to the new primary key too', async () => {
+    const { projectId } = await rig.project({ rows: 50 });
+    const targetUrl = await rig.targetDatabase();
+    const started = await rig.migrations.start({ projectId, targetUrl });
+    const newKey = `kid-new:${randomBytes(32).toString('base64')}`;
+    const keyring = Keyring.fromSpecs([newKey, ...testEncryptionKeys]);
+    const rotated = new SyncService({ ...rig.sync.ctx, keyring, heroku: rig.sync.ctx.heroku });
+    const result = await rotated.reencryptCredentials();
+    expect(result.migrations).toBeGreaterThanOrEqual(1);
+    const [row] = await rig.database.client.sql<{ enc: string }[]>`
+      select target_url_encrypted as enc from data_migrations where id = ${started.id}`;
+    expect(keyring.keyIdOf(row!.enc)).toBe('kid-new');
+    expect(keyring.decrypt(row!.enc, dataMigrationTargetContext(started.id))).toBe(targetUrl);
   });
 });
 

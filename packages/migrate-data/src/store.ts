@@ -1,4 +1,10 @@
-import { dataMigrations, type DataMigrationState, type DataMigrationTable, type DbOrTx } from '@hds/db';
+import {
+  dataMigrationTargetContext,
+  dataMigrations,
+  type DataMigrationState,
+  type DataMigrationTable,
+  type DbOrTx,
+} from '@hds/db';
 import { and, eq, sql } from 'drizzle-orm';
 
 export type MigrationRow = typeof dataMigrations.$inferSelect;
@@ -8,7 +14,7 @@ export const FINISHED_STATES: readonly DataMigrationState[] = ['done', 'failed',
 export const isFinished = (state: DataMigrationState) => FINISHED_STATES.includes(state);
 
 /** The target URL's ciphertext is bound to its migration. */
-export const targetUrlContext = (migrationId: string) => `data-migration:${migrationId}:target`;
+export const targetUrlContext = dataMigrationTargetContext;
 
 export async function loadMigration(db: DbOrTx, id: string): Promise<MigrationRow | undefined> {
   const [row] = await db.select().from(dataMigrations).where(eq(dataMigrations.id, id));
