@@ -406,7 +406,11 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
         flash(res, 'ok', 'Cancelling: the target is being put back as it was.');
         return `/projects/${params.data.id}/migrations/${params.data.migrationId}`;
       },
-      (req) => `${projectPath(req)}/migrations/${String(req.params.migrationId)}`,
+      (req) => {
+        // Back to the migration's page only when both ids are well-formed (never a `//…` off-site path).
+        const params = migrationParams.safeParse(req.params);
+        return params.success ? `/projects/${params.data.id}/migrations/${params.data.migrationId}` : projectPath(req);
+      },
     ),
   );
 
