@@ -1,0 +1,390 @@
+import { scrubSecrets } from '@hds/core';
+import { herokuAccounts, herokuLinks } from '@hds/db';
+import type { App } from '@hds/heroku';
+import { and, eq, isNotNull, or, sql } from 'drizzle-orm';
+import { countCalls, type AccountCredentials } from './accounts.js';
+import type { SweepStats, SyncContext } from './context.js';
+import { RateLimitedError } from './errors.js';
+import { judgeFailure } from './failures.js';
+import type { LinkRow } from './links.js';
+import { reconcileLink, type ReconcileChecks } from './reconcile.js';
+
+/** Routine webhook checks (no evidence of a lost delivery) may spend this share of the reconciler's budget. */
+const ROUTINE_CHECK_SHARE = 0.05;
+/** The reconciler's bucket holds this many seconds of its share: a burst of follow-ups is paid back over time. */
+const BUCKET_SECONDS = 300;
+/** A claimed sweep that has not finished by then is claimed again (its worker died). */
+const SWEEP_CLAIM_MS = 5 * 60_000;
+/**
+ * Heroku's `released_at` has seconds precision: a release this close to our look may share its second with a
+ * later one, so the link remembers a moment this far before the look instead, and looks again next time.
+ */
+const RELEASED_AT_SLACK_MS = 2000;
+
+export type SweepResult =
+  | ({ outcome: 'swept' } & SweepStats)
+  | { outcome: 'skipped'; reason: string }
+  | { outcome: 'rate_limited'; retryAt: Date; calls: number }
+  | { outcome: 'failed'; message: string; calls: number };
+
+type Outcome = { outcome: 'swept'; appsSeen: number; linksBehind: number } | Exclude<SweepResult, { outcome: 'swept' }>;
+
+/** The reconciler's share of an account's budget, in calls per second. */
+const sharePerSecond = (ctx: SyncContext) => (ctx.options.reconcileBudgetShare * ctx.options.accountHourlyBudget) / 3600;
+
+/**
+ * Picks the accounts due for a sweep and claims them, in one statement (safe with several schedulers). An account
+ * is due when its reconciler bucket (refilled at `reconcileBudgetShare` of its hourly budget, holding
+ * `BUCKET_SECONDS` of it) holds what its last sweep cost, its last sweep began at least `reconcileMinIntervalMs`
+ * ago, and it is neither rate limited nor low on budget. Accounts without a link to look after are never due.
+ */
+export async function claimDueSweeps(ctx: SyncContext, options: { limit: number }): Promise<{ accountId: string; slot: number }[]> {
+  const o = ctx.options;
+  const rate = sharePerSecond(ctx);
+  const cap = rate * BUCKET_SECONDS;
+  const rows = await ctx.db.execute<{ id: string; slot: string }>(sql`
+    with due as (
+      select a.id,
+        least(greatest(${cap}::double precision, coalesce(a.last_sweep_calls, 1)),
+          coalesce(a.sweep_tokens, ${cap}::double precision)
+          + extract(epoch from now() - coalesce(a.sweep_tokens_at, now())) * ${rate}::double precision) as tokens
+      from heroku_accounts a
+      where exists (select 1 from heroku_links l where l.account_id = a.id and (l.enabled or l.webhook_id is not null))
+        and (a.sweep_claimed_until is null or a.sweep_claimed_until < now())
+        and (a.last_swept_at is null
+             or a.last_swept_at <= now() - ${o.reconcileMinIntervalMs} * interval '1 millisecond')
+        and (a.rate_limited_until is null or a.rate_limited_until < now())
+        and not (a.rate_limit_remaining is not null and a.rate_limit_remaining < ${o.reconcileBudgetFloor}
+                 and a.rate_limit_seen_at > now() - interval '10 minutes')
+      order by a.last_swept_at nulls first
+      for update of a skip locked
+    ),
+    chosen as (
+      select due.id, due.tokens from due join heroku_accounts a using (id)
+      where due.tokens >= coalesce(a.last_sweep_calls, 1)
+      limit ${options.limit}
+    )
+    update heroku_accounts h
+    set sweep_tokens = chosen.tokens, sweep_tokens_at = now(),
+        sweep_claimed_until = now() + ${SWEEP_CLAIM_MS} * interval '1 millisecond'
+    from chosen
+    where h.id = chosen.id
+    returning h.id, (extract(epoch from now()) * 1000)::bigint::text as slot
+  `);
+  return rows.map((row) => ({ accountId: row.id, slot: Number(row.slot) }));
+}
+
+/**
+ * One sweep of an account: pages through its app list (`GET /apps`, 1,000 a page) and, for each linked app whose
+ * `released_at` moved past what its link last saw and whose link has no delivery to show for it, fetches the
+ * newest releases and (when behind) the release's config: one fetch per applied release, as for a webhook. A
+ * release the sweep saw without its delivery leads to a webhook check once `webhookGraceMs` has passed; other
+ * webhooks are checked at most every `webhookCheckIntervalMs`, within a small share of the budget. Linked apps the
+ * account cannot list are looked at one by one (`GET /apps/{id}`: 404 makes the link `app_missing`). Every call is
+ * taken from the account's reconciler bucket, and the claim is given back.
+ */
+export async function sweepAccount(
+  ctx: SyncContext,
+  credentials: AccountCredentials,
+  options: { accountId: string; owner: string },
+): Promise<SweepResult> {
+  const started = ctx.now();
+  const [account] = await ctx.db
+    .select({ lastSweptAt: herokuAccounts.lastSweptAt })
+    .from(herokuAccounts)
+    .where(eq(herokuAccounts.id, options.accountId));
+  if (!account) return { outcome: 'skipped', reason: 'no such account' };
+  let counted: { result: Outcome; calls: number } | undefined;
+  try {
+    counted = await countCalls(() => sweep(ctx, credentials, { ...options, started, lastSweptAt: account.lastSweptAt }));
+  } finally {
+    const calls = counted?.calls ?? 0;
+    await ctx.db
+      .update(herokuAccounts)
+      .set({
+        sweepTokens: sql`coalesce(${herokuAccounts.sweepTokens}, 0) - ${calls}`,
+        lastSweepCalls: Math.max(1, calls),
+        lastSweptAt: started,
+        sweepClaimedUntil: null,
+      })
+      .where(eq(herokuAccounts.id, options.accountId));
+    await credentials.flushRemaining(options.accountId);
+  }
+  const { result, calls } = counted;
+  if (result.outcome !== 'swept') return result.outcome === 'skipped' ? result : { ...result, calls };
+  const stats: SweepStats = {
+    durationMs: ctx.now().getTime() - started.getTime(),
+    appsSeen: result.appsSeen,
+    linksBehind: result.linksBehind,
+    calls,
+  };
+  ctx.hooks.sweepFinished?.({ ...stats, accountId: options.accountId });
+  ctx.logger.debug({ accountId: options.accountId, ...stats }, 'account swept');
+  return { outcome: 'swept', ...stats };
+}
+
+type SweptLink = Pick<
+  LinkRow,
+  | 'id'
+  | 'appId'
+  | 'enabled'
+  | 'state'
+  | 'webhookId'
+  | 'appliedVersion'
+  | 'releasedAtSeen'
+  | 'lastSyncedAt'
+  | 'lastReconciledAt'
+  | 'createdAt'
+  | 'webhookCheckDueAt'
+  | 'webhookSuspectSince'
+>;
+
+interface SweepRun {
+  ctx: SyncContext;
+  credentials: AccountCredentials;
+  accountId: string;
+  owner: string;
+  started: Date;
+  /** When the app list was read. */
+  listedAt: Date;
+  /** Routine webhook checks this sweep may still make. */
+  routineLeft: number;
+  linksBehind: number;
+}
+
+/** What a step of the sweep says: go on, or stop (the account's budget is spent). */
+type Step = { stop: false } | { stop: true; retryAt: Date };
+const GO_ON: Step = { stop: false };
+
+async function sweep(
+  ctx: SyncContext,
+  credentials: AccountCredentials,
+  options: { accountId: string; owner: string; started: Date; lastSweptAt: Date | null },
+): Promise<Outcome> {
+  const { accountId } = options;
+  const links: SweptLink[] = await ctx.db
+    .select({
+      id: herokuLinks.id,
+      appId: herokuLinks.appId,
+      enabled: herokuLinks.enabled,
+      state: herokuLinks.state,
+      webhookId: herokuLinks.webhookId,
+      appliedVersion: herokuLinks.appliedVersion,
+      releasedAtSeen: herokuLinks.releasedAtSeen,
+      lastSyncedAt: herokuLinks.lastSyncedAt,
+      lastReconciledAt: herokuLinks.lastReconciledAt,
+      createdAt: herokuLinks.createdAt,
+      webhookCheckDueAt: herokuLinks.webhookCheckDueAt,
+      webhookSuspectSince: herokuLinks.webhookSuspectSince,
+    })
+    .from(herokuLinks)
+    .where(and(eq(herokuLinks.accountId, accountId), or(eq(herokuLinks.enabled, true), isNotNull(herokuLinks.webhookId))));
+  if (!links.some((l) => !l.enabled || l.state !== 'needs_reauth')) {
+    return { outcome: 'skipped', reason: 'no link to look after (waiting for re-authorization?)' };
+  }
+  try {
+    await credentials.assertBudget(accountId);
+  } catch (err) {
+    if (err instanceof RateLimitedError) return { outcome: 'rate_limited', retryAt: err.retryAt, calls: 0 };
+    throw err;
+  }
+
+  const listedAt = ctx.now();
+  let apps: App[];
+  try {
+    apps = await credentials.client(accountId).listApps();
+  } catch (error) {
+    return listFailed(ctx, credentials, { accountId, links, error, started: options.started });
+  }
+  const byId = new Map(apps.map((app) => [app.id, app]));
+
+  const elapsedMs =
+    options.lastSweptAt === null
+      ? ctx.options.reconcileMinIntervalMs
+      : options.started.getTime() - options.lastSweptAt.getTime();
+  const routineRate = ROUTINE_CHECK_SHARE * sharePerSecond(ctx);
+  const run: SweepRun = {
+    ctx,
+    credentials,
+    accountId,
+    owner: options.owner,
+    started: options.started,
+    listedAt,
+    routineLeft: Math.floor((elapsedMs / 1000) * routineRate + ctx.random()),
+    linksBehind: 0,
+  };
+  // The longest-waiting routine checks first.
+  const dueAt = (l: SweptLink) => webhookDueAt(ctx, l).getTime();
+  for (const link of [...links].sort((a, b) => dueAt(a) - dueAt(b))) {
+    const step = await sweepLink(run, link, byId.get(link.appId));
+    if (step.stop) return { outcome: 'rate_limited', retryAt: step.retryAt, calls: 0 };
+  }
+  return { outcome: 'swept', appsSeen: apps.length, linksBehind: run.linksBehind };
+}
+
+/** The app list could not be read: what that means for the account's links (401: all need re-authorization). */
+async function listFailed(
+  ctx: SyncContext,
+  credentials: AccountCredentials,
+  options: { accountId: string; links: SweptLink[]; error: unknown; started: Date },
+): Promise<Outcome> {
+  const message = scrubSecrets(options.error instanceof Error ? options.error.message : String(options.error));
+  for (const link of options.links.filter((l) => l.enabled && l.state !== 'needs_reauth')) {
+    const verdict = await judgeFailure(ctx, credentials, {
+      linkId: link.id,
+      appId: link.appId,
+      accountId: options.accountId,
+      error: options.error,
+      actor: 'reconciler',
+      startedAt: options.started,
+    });
+    if (verdict.kind === 'rate_limited') return { outcome: 'rate_limited', retryAt: verdict.error.retryAt, calls: 0 };
+    if (verdict.kind === 'transient') break;
+  }
+  ctx.logger.warn({ accountId: options.accountId, err: options.error }, 'could not read the account’s app list');
+  return { outcome: 'failed', message, calls: 0 };
+}
+
+function webhookDueAt(ctx: SyncContext, link: SweptLink): Date {
+  return link.webhookCheckDueAt ?? new Date(link.createdAt.getTime() + ctx.options.webhookCheckIntervalMs);
+}
+
+/** Runs part of a reconcile of one link; a spent budget stops the sweep, other failures are the link's. */
+async function check(run: SweepRun, link: SweptLink, checks: ReconcileChecks): Promise<Step | 'checked' | 'failed'> {
+  try {
+    const result = await reconcileLink(run.ctx, run.credentials, {
+      linkId: link.id,
+      reason: 'schedule',
+      owner: run.owner,
+      checks,
+    });
+    if (result.outcome === 'rate_limited') return { stop: true, retryAt: result.retryAt };
+    return result.outcome === 'checked' ? 'checked' : 'failed';
+  } catch (err) {
+    // Transient (the link shows it); the next sweep looks again.
+    run.ctx.logger.warn({ linkId: link.id, err }, 'reconciling a link failed; the next sweep tries again');
+    return 'failed';
+  }
+}
+
+async function sweepLink(run: SweepRun, link: SweptLink, listed: App | undefined): Promise<Step> {
+  const { ctx } = run;
+  if (!link.enabled) {
+    // Opted out, but its webhook could not be deleted then: try again.
+    const done = await check(run, link, { releases: false, webhook: false });
+    return typeof done === 'string' ? GO_ON : done;
+  }
+  if (link.state === 'needs_reauth') return GO_ON;
+  const webhookDue = webhookDueAt(ctx, link).getTime() <= run.started.getTime();
+
+  let app = listed;
+  if (!app) {
+    // Not in the list (access removed, moved to a team, deleted): ask for it; a link already app_missing is asked
+    // at the routine pace only.
+    if (link.state === 'app_missing' && !(webhookDue && run.routineLeft > 0)) return GO_ON;
+    if (link.state === 'app_missing') run.routineLeft -= 1;
+    try {
+      app = await run.credentials.client(run.accountId).getApp(link.appId);
+    } catch (error) {
+      const verdict = await judgeFailure(ctx, run.credentials, {
+        linkId: link.id,
+        appId: link.appId,
+        accountId: run.accountId,
+        error,
+        actor: 'reconciler',
+        startedAt: run.started,
+      });
+      if (verdict.kind === 'rate_limited') return { stop: true, retryAt: verdict.error.retryAt };
+      if (verdict.kind === 'permanent') await touchReconciled(ctx, link, webhookDue);
+      return GO_ON;
+    }
+  }
+
+  let webhookChecked = false;
+  const releasedAt = app.released_at ? new Date(app.released_at) : undefined;
+  const seen = link.releasedAtSeen ?? link.lastSyncedAt ?? link.lastReconciledAt;
+  if (releasedAt !== undefined && (seen === null || releasedAt.getTime() > seen.getTime())) {
+    if (!(await deliveredAndApplied(ctx, link, releasedAt))) {
+      run.linksBehind += 1;
+      const late = run.started.getTime() - releasedAt.getTime() >= ctx.options.webhookGraceMs;
+      const done = await check(run, link, { releases: true, webhook: late });
+      if (typeof done !== 'string') return done;
+      if (done === 'failed') return GO_ON;
+      webhookChecked = late;
+      if (!late) await suspectWebhook(ctx, link, releasedAt);
+    }
+    const remembered = Math.min(releasedAt.getTime(), run.listedAt.getTime() - RELEASED_AT_SLACK_MS);
+    await ctx.db
+      .update(herokuLinks)
+      .set({
+        releasedAtSeen: sql`greatest(${herokuLinks.releasedAtSeen}, ${new Date(remembered).toISOString()}::timestamptz)`,
+      })
+      .where(and(eq(herokuLinks.id, link.id), eq(herokuLinks.appId, link.appId)));
+  }
+
+  if (webhookChecked || !webhookDue) return GO_ON;
+  if (link.webhookSuspectSince !== null) {
+    // Evidence: a release arrived without its delivery. Unless the delivery came late, check the webhook now.
+    if (await deliveredSince(ctx, link, link.webhookSuspectSince)) {
+      await ctx.db
+        .update(herokuLinks)
+        .set({
+          webhookSuspectSince: null,
+          webhookCheckDueAt: sql`now() + ${ctx.options.webhookCheckIntervalMs} * interval '1 millisecond'`,
+        })
+        .where(eq(herokuLinks.id, link.id));
+      return GO_ON;
+    }
+  } else if (run.routineLeft > 0) {
+    run.routineLeft -= 1;
+  } else {
+    return GO_ON;
+  }
+  const done = await check(run, link, { releases: false, webhook: true });
+  return typeof done === 'string' ? GO_ON : done;
+}
+
+/**
+ * Whether the link's deliveries already account for the app's release at `releasedAt`: some arrived since then,
+ * and the link applied the newest of them. (`received_at` is ours, `released_at` Heroku's, to the second.)
+ */
+async function deliveredAndApplied(ctx: SyncContext, link: SweptLink, releasedAt: Date): Promise<boolean> {
+  const rows = await ctx.db.execute<{ newest: number | null }>(sql`
+    select max(release_version) as newest from webhook_events
+    where link_id = ${link.id} and app_id = ${link.appId} and received_at >= ${releasedAt.toISOString()}::timestamptz`);
+  const newest = rows[0]?.newest ?? null;
+  return newest !== null && link.appliedVersion >= newest;
+}
+
+async function deliveredSince(ctx: SyncContext, link: SweptLink, since: Date): Promise<boolean> {
+  const rows = await ctx.db.execute<{ found: boolean }>(sql`
+    select exists (select 1 from webhook_events
+      where link_id = ${link.id} and app_id = ${link.appId} and received_at >= ${since.toISOString()}::timestamptz)
+      as found`);
+  return rows[0]?.found === true;
+}
+
+/** The sweep applied a release before its delivery arrived: check the webhook once the grace period is over. */
+async function suspectWebhook(ctx: SyncContext, link: SweptLink, releasedAt: Date): Promise<void> {
+  const dueAt = new Date(releasedAt.getTime() + ctx.options.webhookGraceMs).toISOString();
+  await ctx.db
+    .update(herokuLinks)
+    .set({
+      webhookSuspectSince: sql`coalesce(${herokuLinks.webhookSuspectSince}, ${releasedAt.toISOString()}::timestamptz)`,
+      webhookCheckDueAt: sql`least(coalesce(${herokuLinks.webhookCheckDueAt}, ${dueAt}::timestamptz), ${dueAt}::timestamptz)`,
+    })
+    .where(and(eq(herokuLinks.id, link.id), eq(herokuLinks.appId, link.appId)));
+}
+
+/** A link whose app could not be had: looked at now; a routine look also books the next one. */
+async function touchReconciled(ctx: SyncContext, link: SweptLink, routine: boolean): Promise<void> {
+  await ctx.db
+    .update(herokuLinks)
+    .set({
+      lastReconciledAt: sql`now()`,
+      ...(routine
+        ? { webhookCheckDueAt: sql`now() + ${ctx.options.webhookCheckIntervalMs} * interval '1 millisecond'` }
+        : {}),
+    })
+    .where(eq(herokuLinks.id, link.id));
+}
