@@ -16,10 +16,12 @@ const BUCKET_SECONDS = 300;
 /** A claimed sweep that has not finished by then is claimed again (its worker died). */
 const SWEEP_CLAIM_MS = 5 * 60_000;
 /**
- * Heroku's `released_at` has seconds precision: a release this close to our look may share its second with a
- * later one, so the link remembers a moment this far before the look instead, and looks again next time.
+ * Heroku's `released_at` has seconds precision: a release shown at `R` happened in [R, R + 1 s). A link remembers
+ * a moment up to which it is caught up: the time of the app list it was checked against, less this much for the
+ * clocks of Heroku and ours.
  */
-const RELEASED_AT_SLACK_MS = 2000;
+const CLOCK_SLACK_MS = 2000;
+const RELEASED_AT_PRECISION_MS = 1000;
 
 export type SweepResult =
   | ({ outcome: 'swept' } & SweepStats)
@@ -303,7 +305,7 @@ async function sweepLink(run: SweepRun, link: SweptLink, listed: App | undefined
   let webhookChecked = false;
   const releasedAt = app.released_at ? new Date(app.released_at) : undefined;
   const seen = link.releasedAtSeen ?? link.lastSyncedAt ?? link.lastReconciledAt;
-  if (releasedAt !== undefined && (seen === null || releasedAt.getTime() > seen.getTime())) {
+  if (releasedAt !== undefined && (seen === null || releasedAt.getTime() + RELEASED_AT_PRECISION_MS > seen.getTime())) {
     if (!(await deliveredAndApplied(ctx, link, releasedAt))) {
       run.linksBehind += 1;
       const late = run.started.getTime() - releasedAt.getTime() >= ctx.options.webhookGraceMs;
@@ -313,11 +315,12 @@ async function sweepLink(run: SweepRun, link: SweptLink, listed: App | undefined
       webhookChecked = late;
       if (!late) await suspectWebhook(ctx, link, releasedAt);
     }
-    const remembered = Math.min(releasedAt.getTime(), run.listedAt.getTime() - RELEASED_AT_SLACK_MS);
+    const remembered = run.listedAt.getTime() - CLOCK_SLACK_MS;
     await ctx.db
       .update(herokuLinks)
       .set({
         releasedAtSeen: sql`greatest(${herokuLinks.releasedAtSeen}, ${new Date(remembered).toISOString()}::timestamptz)`,
+        lastReconciledAt: sql`now()`,
       })
       .where(and(eq(herokuLinks.id, link.id), eq(herokuLinks.appId, link.appId)));
   }
