@@ -8,7 +8,7 @@ export interface SweepStats {
   durationMs: number;
   /** Apps in the account's list. */
   appsSeen: number;
-  /** Linked apps that released since their link last looked, with no delivery to show for it. */
+  /** Links the sweep found behind their app's newest release (their delivery lost, or not there yet). */
   linksBehind: number;
   /** Heroku calls the sweep made (pages, releases, config, webhook and app checks). */
   calls: number;

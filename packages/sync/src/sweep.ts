@@ -7,7 +7,7 @@ import type { SweepStats, SyncContext } from './context.js';
 import { RateLimitedError } from './errors.js';
 import { judgeFailure } from './failures.js';
 import type { LinkRow } from './links.js';
-import { reconcileLink, type ReconcileChecks } from './reconcile.js';
+import { reconcileLink, type ReconcileChecks, type ReconcileResult } from './reconcile.js';
 
 /** Routine webhook checks (no evidence of a lost delivery) may spend this share of the reconciler's budget. */
 const ROUTINE_CHECK_SHARE = 0.05;
@@ -32,7 +32,8 @@ export type SweepResult =
 type Outcome = { outcome: 'swept'; appsSeen: number; linksBehind: number } | Exclude<SweepResult, { outcome: 'swept' }>;
 
 /** The reconciler's share of an account's budget, in calls per second. */
-const sharePerSecond = (ctx: SyncContext) => (ctx.options.reconcileBudgetShare * ctx.options.accountHourlyBudget) / 3600;
+const sharePerSecond = (ctx: SyncContext) =>
+  (ctx.options.reconcileBudgetShare * ctx.options.accountHourlyBudget) / 3600;
 
 /**
  * Picks the accounts due for a sweep and claims them, in one statement (safe with several schedulers). An account
@@ -40,7 +41,10 @@ const sharePerSecond = (ctx: SyncContext) => (ctx.options.reconcileBudgetShare *
  * `BUCKET_SECONDS` of it) holds what its last sweep cost, its last sweep began at least `reconcileMinIntervalMs`
  * ago, and it is neither rate limited nor low on budget. Accounts without a link to look after are never due.
  */
-export async function claimDueSweeps(ctx: SyncContext, options: { limit: number }): Promise<{ accountId: string; slot: number }[]> {
+export async function claimDueSweeps(
+  ctx: SyncContext,
+  options: { limit: number },
+): Promise<{ accountId: string; slot: number }[]> {
   const o = ctx.options;
   const rate = sharePerSecond(ctx);
   const cap = rate * BUCKET_SECONDS;
@@ -78,9 +82,11 @@ export async function claimDueSweeps(ctx: SyncContext, options: { limit: number 
 
 /**
  * One sweep of an account: pages through its app list (`GET /apps`, 1,000 a page) and, for each linked app whose
- * `released_at` moved past what its link last saw and whose link has no delivery to show for it, fetches the
- * newest releases and (when behind) the release's config: one fetch per applied release, as for a webhook. A
- * release the sweep saw without its delivery leads to a webhook check once `webhookGraceMs` has passed; other
+ * `released_at` moved past what its link last saw, reads the newest releases (one call) and, when the link is
+ * behind, the newest release's config: one fetch per applied release, as for a webhook. (Deliveries cannot spare
+ * that one call: `released_at` names a second, and a delivery of one release does not show that no other came in
+ * the same second.) A release the sweep applied without its delivery leads to a webhook check once `webhookGraceMs`
+ * has passed since it was released; other
  * webhooks are checked at most every `webhookCheckIntervalMs`, within a small share of the budget. Linked apps the
  * account cannot list are looked at one by one (`GET /apps/{id}`: 404 makes the link `app_missing`). Every call is
  * taken from the account's reconciler bucket, and the claim is given back.
@@ -92,13 +98,17 @@ export async function sweepAccount(
 ): Promise<SweepResult> {
   const started = ctx.now();
   const [account] = await ctx.db
-    .select({ lastSweptAt: herokuAccounts.lastSweptAt })
+    .select({
+      lastSweptAt: herokuAccounts.lastSweptAt,
+      tokens: herokuAccounts.sweepTokens,
+      lastCalls: herokuAccounts.lastSweepCalls,
+    })
     .from(herokuAccounts)
     .where(eq(herokuAccounts.id, options.accountId));
   if (!account) return { outcome: 'skipped', reason: 'no such account' };
   let counted: { result: Outcome; calls: number } | undefined;
   try {
-    counted = await countCalls(() => sweep(ctx, credentials, { ...options, started, lastSweptAt: account.lastSweptAt }));
+    counted = await countCalls(() => sweep(ctx, credentials, { ...options, started, account }));
   } finally {
     const calls = counted?.calls ?? 0;
     await ctx.db
@@ -161,7 +171,12 @@ const GO_ON: Step = { stop: false };
 async function sweep(
   ctx: SyncContext,
   credentials: AccountCredentials,
-  options: { accountId: string; owner: string; started: Date; lastSweptAt: Date | null },
+  options: {
+    accountId: string;
+    owner: string;
+    started: Date;
+    account: { lastSweptAt: Date | null; tokens: number | null; lastCalls: number | null };
+  },
 ): Promise<Outcome> {
   const { accountId } = options;
   const links: SweptLink[] = await ctx.db
@@ -180,7 +195,9 @@ async function sweep(
       webhookSuspectSince: herokuLinks.webhookSuspectSince,
     })
     .from(herokuLinks)
-    .where(and(eq(herokuLinks.accountId, accountId), or(eq(herokuLinks.enabled, true), isNotNull(herokuLinks.webhookId))));
+    .where(
+      and(eq(herokuLinks.accountId, accountId), or(eq(herokuLinks.enabled, true), isNotNull(herokuLinks.webhookId))),
+    );
   if (!links.some((l) => !l.enabled || l.state !== 'needs_reauth')) {
     return { outcome: 'skipped', reason: 'no link to look after (waiting for re-authorization?)' };
   }
@@ -200,11 +217,16 @@ async function sweep(
   }
   const byId = new Map(apps.map((app) => [app.id, app]));
 
+  // Routine webhook checks: their own small share of the budget, plus what the bucket holds beyond half full
+  // and this sweep's cost (an account whose sweeps are paced by the minimum interval, not by its budget).
+  const { lastSweptAt, tokens, lastCalls } = options.account;
   const elapsedMs =
-    options.lastSweptAt === null
-      ? ctx.options.reconcileMinIntervalMs
-      : options.started.getTime() - options.lastSweptAt.getTime();
+    lastSweptAt === null ? ctx.options.reconcileMinIntervalMs : options.started.getTime() - lastSweptAt.getTime();
   const routineRate = ROUTINE_CHECK_SHARE * sharePerSecond(ctx);
+  const surplus = Math.max(
+    0,
+    Math.floor((tokens ?? 0) - (sharePerSecond(ctx) * BUCKET_SECONDS) / 2 - (lastCalls ?? 1)),
+  );
   const run: SweepRun = {
     ctx,
     credentials,
@@ -212,7 +234,7 @@ async function sweep(
     owner: options.owner,
     started: options.started,
     listedAt,
-    routineLeft: Math.floor((elapsedMs / 1000) * routineRate + ctx.random()),
+    routineLeft: Math.floor((elapsedMs / 1000) * routineRate + ctx.random()) + surplus,
     linksBehind: 0,
   };
   // The longest-waiting routine checks first.
@@ -252,7 +274,11 @@ function webhookDueAt(ctx: SyncContext, link: SweptLink): Date {
 }
 
 /** Runs part of a reconcile of one link; a spent budget stops the sweep, other failures are the link's. */
-async function check(run: SweepRun, link: SweptLink, checks: ReconcileChecks): Promise<Step | 'checked' | 'failed'> {
+async function check(
+  run: SweepRun,
+  link: SweptLink,
+  checks: ReconcileChecks,
+): Promise<Step | ReconcileResult | undefined> {
   try {
     const result = await reconcileLink(run.ctx, run.credentials, {
       linkId: link.id,
@@ -260,21 +286,22 @@ async function check(run: SweepRun, link: SweptLink, checks: ReconcileChecks): P
       owner: run.owner,
       checks,
     });
-    if (result.outcome === 'rate_limited') return { stop: true, retryAt: result.retryAt };
-    return result.outcome === 'checked' ? 'checked' : 'failed';
+    return result.outcome === 'rate_limited' ? { stop: true, retryAt: result.retryAt } : result;
   } catch (err) {
     // Transient (the link shows it); the next sweep looks again.
     run.ctx.logger.warn({ linkId: link.id, err }, 'reconciling a link failed; the next sweep tries again');
-    return 'failed';
+    return undefined;
   }
 }
+
+const isStep = (value: Step | ReconcileResult | undefined): value is Step => value !== undefined && 'stop' in value;
 
 async function sweepLink(run: SweepRun, link: SweptLink, listed: App | undefined): Promise<Step> {
   const { ctx } = run;
   if (!link.enabled) {
     // Opted out, but its webhook could not be deleted then: try again.
     const done = await check(run, link, { releases: false, webhook: false });
-    return typeof done === 'string' ? GO_ON : done;
+    return isStep(done) ? done : GO_ON;
   }
   if (link.state === 'needs_reauth') return GO_ON;
   const webhookDue = webhookDueAt(ctx, link).getTime() <= run.started.getTime();
@@ -306,21 +333,26 @@ async function sweepLink(run: SweepRun, link: SweptLink, listed: App | undefined
   const releasedAt = app.released_at ? new Date(app.released_at) : undefined;
   const seen = link.releasedAtSeen ?? link.lastSyncedAt ?? link.lastReconciledAt;
   if (releasedAt !== undefined && (seen === null || releasedAt.getTime() + RELEASED_AT_PRECISION_MS > seen.getTime())) {
-    if (!(await deliveredAndApplied(ctx, link, releasedAt))) {
+    // Moved: the newest releases say whether the link is behind (then one fetch applies the newest).
+    const done = await check(run, link, { releases: true, webhook: false });
+    if (isStep(done)) return done;
+    if (done?.outcome !== 'checked') return GO_ON;
+    if (done.applied !== undefined) {
+      // Behind: the release's delivery did not come (or not yet). Past the grace period that is evidence enough to
+      // check the webhook now; before it, the check waits for the delivery until then.
       run.linksBehind += 1;
-      const late = run.started.getTime() - releasedAt.getTime() >= ctx.options.webhookGraceMs;
-      const done = await check(run, link, { releases: true, webhook: late });
-      if (typeof done !== 'string') return done;
-      if (done === 'failed') return GO_ON;
-      webhookChecked = late;
-      if (!late) await suspectWebhook(ctx, link, releasedAt);
+      if (run.started.getTime() - releasedAt.getTime() >= ctx.options.webhookGraceMs) {
+        const webhook = await check(run, link, { releases: false, webhook: true });
+        if (isStep(webhook)) return webhook;
+        webhookChecked = true;
+      } else {
+        await suspectWebhook(ctx, link, releasedAt);
+      }
     }
-    const remembered = run.listedAt.getTime() - CLOCK_SLACK_MS;
     await ctx.db
       .update(herokuLinks)
       .set({
-        releasedAtSeen: sql`greatest(${herokuLinks.releasedAtSeen}, ${new Date(remembered).toISOString()}::timestamptz)`,
-        lastReconciledAt: sql`now()`,
+        releasedAtSeen: sql`greatest(${herokuLinks.releasedAtSeen}, ${new Date(run.listedAt.getTime() - CLOCK_SLACK_MS).toISOString()}::timestamptz)`,
       })
       .where(and(eq(herokuLinks.id, link.id), eq(herokuLinks.appId, link.appId)));
   }
@@ -344,19 +376,7 @@ async function sweepLink(run: SweepRun, link: SweptLink, listed: App | undefined
     return GO_ON;
   }
   const done = await check(run, link, { releases: false, webhook: true });
-  return typeof done === 'string' ? GO_ON : done;
-}
-
-/**
- * Whether the link's deliveries already account for the app's release at `releasedAt`: some arrived since then,
- * and the link applied the newest of them. (`received_at` is ours, `released_at` Heroku's, to the second.)
- */
-async function deliveredAndApplied(ctx: SyncContext, link: SweptLink, releasedAt: Date): Promise<boolean> {
-  const rows = await ctx.db.execute<{ newest: number | null }>(sql`
-    select max(release_version) as newest from webhook_events
-    where link_id = ${link.id} and app_id = ${link.appId} and received_at >= ${releasedAt.toISOString()}::timestamptz`);
-  const newest = rows[0]?.newest ?? null;
-  return newest !== null && link.appliedVersion >= newest;
+  return isStep(done) ? done : GO_ON;
 }
 
 async function deliveredSince(ctx: SyncContext, link: SweptLink, since: Date): Promise<boolean> {
