@@ -9,6 +9,7 @@ import { judgeFailure } from './failures.js';
 import { syncLink } from './link-sync.js';
 import { findLink } from './links.js';
 import { HEALED_BY_RECONCILE, setLinkState } from './release-path/index.js';
+import { noteCaughtUp } from './released-at.js';
 import { newestSucceededRelease } from './releases.js';
 import { runWebhookCleanups } from './webhook-cleanups.js';
 import { ensureWebhook, type WebhookCheck } from './webhooks.js';
@@ -87,6 +88,8 @@ export async function reconcileLink(
         );
       }
     }
+    // The newest releases were read and applied (or being applied by the lease's holder): caught up as of then.
+    if (checks.releases) await noteCaughtUp(ctx.db, { linkId: link.id, appId: link.appId, lookedAt: startedAt });
     let webhook: WebhookCheck | undefined;
     if (checks.webhook) {
       webhook = (await ensureWebhook(ctx, { db: ctx.db, client, link, actor: 'reconciler' })).check;

@@ -7,6 +7,7 @@ import type { SweepStats, SyncContext } from './context.js';
 import { RateLimitedError } from './errors.js';
 import { judgeFailure } from './failures.js';
 import type { LinkRow } from './links.js';
+import { releasedSince } from './released-at.js';
 import { reconcileLink, type ReconcileChecks, type ReconcileResult } from './reconcile.js';
 
 /** Routine webhook checks (no evidence of a lost delivery) may spend this share of the reconciler's budget. */
@@ -15,13 +16,6 @@ const ROUTINE_CHECK_SHARE = 0.05;
 const BUCKET_SECONDS = 300;
 /** A claimed sweep that has not finished by then is claimed again (its worker died). */
 const SWEEP_CLAIM_MS = 5 * 60_000;
-/**
- * Heroku's `released_at` has seconds precision: a release shown at `R` happened in [R, R + 1 s). A link remembers
- * a moment up to which it is caught up: the time of the app list it was checked against, less this much for the
- * clocks of Heroku and ours.
- */
-const CLOCK_SLACK_MS = 2000;
-const RELEASED_AT_PRECISION_MS = 1000;
 
 export type SweepResult =
   | ({ outcome: 'swept' } & SweepStats)
@@ -34,6 +28,8 @@ type Outcome = { outcome: 'swept'; appsSeen: number; linksBehind: number } | Exc
 /** The reconciler's share of an account's budget, in calls per second. */
 const sharePerSecond = (ctx: SyncContext) =>
   (ctx.options.reconcileBudgetShare * ctx.options.accountHourlyBudget) / 3600;
+/** What the reconciler's bucket holds when full (a new account's is). */
+const bucketSize = (ctx: SyncContext) => sharePerSecond(ctx) * BUCKET_SECONDS;
 
 /**
  * Picks the accounts due for a sweep and claims them, in one statement (safe with several schedulers). An account
@@ -47,7 +43,7 @@ export async function claimDueSweeps(
 ): Promise<{ accountId: string; slot: number }[]> {
   const o = ctx.options;
   const rate = sharePerSecond(ctx);
-  const cap = rate * BUCKET_SECONDS;
+  const cap = bucketSize(ctx);
   const rows = await ctx.db.execute<{ id: string; slot: string }>(sql`
     with due as (
       select a.id,
@@ -114,7 +110,7 @@ export async function sweepAccount(
     await ctx.db
       .update(herokuAccounts)
       .set({
-        sweepTokens: sql`coalesce(${herokuAccounts.sweepTokens}, 0) - ${calls}`,
+        sweepTokens: sql`coalesce(${herokuAccounts.sweepTokens}, ${bucketSize(ctx)}::double precision) - ${calls}`,
         lastSweepCalls: Math.max(1, calls),
         lastSweptAt: started,
         sweepClaimedUntil: null,
@@ -144,7 +140,6 @@ type SweptLink = Pick<
   | 'webhookId'
   | 'appliedVersion'
   | 'releasedAtSeen'
-  | 'lastSyncedAt'
   | 'lastReconciledAt'
   | 'createdAt'
   | 'webhookCheckDueAt'
@@ -188,7 +183,6 @@ async function sweep(
       webhookId: herokuLinks.webhookId,
       appliedVersion: herokuLinks.appliedVersion,
       releasedAtSeen: herokuLinks.releasedAtSeen,
-      lastSyncedAt: herokuLinks.lastSyncedAt,
       lastReconciledAt: herokuLinks.lastReconciledAt,
       createdAt: herokuLinks.createdAt,
       webhookCheckDueAt: herokuLinks.webhookCheckDueAt,
@@ -331,8 +325,9 @@ async function sweepLink(run: SweepRun, link: SweptLink, listed: App | undefined
 
   let webhookChecked = false;
   const releasedAt = app.released_at ? new Date(app.released_at) : undefined;
-  const seen = link.releasedAtSeen ?? link.lastSyncedAt ?? link.lastReconciledAt;
-  if (releasedAt !== undefined && (seen === null || releasedAt.getTime() + RELEASED_AT_PRECISION_MS > seen.getTime())) {
+  // Links from before sweeps have seen nothing yet: their last full reconcile looked at the newest releases.
+  const seen = link.releasedAtSeen ?? link.lastReconciledAt;
+  if (releasedAt !== undefined && releasedSince(releasedAt, seen)) {
     // Moved: the newest releases say whether the link is behind (then one fetch applies the newest).
     const done = await check(run, link, { releases: true, webhook: false });
     if (isStep(done)) return done;
@@ -349,12 +344,6 @@ async function sweepLink(run: SweepRun, link: SweptLink, listed: App | undefined
         await suspectWebhook(ctx, link, releasedAt);
       }
     }
-    await ctx.db
-      .update(herokuLinks)
-      .set({
-        releasedAtSeen: sql`greatest(${herokuLinks.releasedAtSeen}, ${new Date(run.listedAt.getTime() - CLOCK_SLACK_MS).toISOString()}::timestamptz)`,
-      })
-      .where(and(eq(herokuLinks.id, link.id), eq(herokuLinks.appId, link.appId)));
   }
 
   if (webhookChecked || !webhookDue) return GO_ON;

@@ -13,7 +13,9 @@ export const RIG_SETTINGS = {
   workers: 2,
   lockDurationMs: 400,
   stalledIntervalMs: 200,
-  sync: { rateLimitBackoffMs: 150, leaseMs: 50 },
+  // The final sweep stands for "a day later": a release without its delivery is evidence at once (no grace), and
+  // every webhook is due for its routine check.
+  sync: { rateLimitBackoffMs: 150, leaseMs: 50, webhookGraceMs: 0, webhookCheckIntervalMs: 1 },
 } as const;
 
 interface Worker {
