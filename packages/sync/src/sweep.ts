@@ -217,10 +217,7 @@ async function sweep(
   const elapsedMs =
     lastSweptAt === null ? ctx.options.reconcileMinIntervalMs : options.started.getTime() - lastSweptAt.getTime();
   const routineRate = ROUTINE_CHECK_SHARE * sharePerSecond(ctx);
-  const surplus = Math.max(
-    0,
-    Math.floor((tokens ?? 0) - (sharePerSecond(ctx) * BUCKET_SECONDS) / 2 - (lastCalls ?? 1)),
-  );
+  const surplus = Math.max(0, Math.floor((tokens ?? bucketSize(ctx)) - bucketSize(ctx) / 2 - (lastCalls ?? 1)));
   const run: SweepRun = {
     ctx,
     credentials,
