@@ -22,7 +22,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_MAPPINGS, webhookSecret, webhookUrl } from '@hds/sync';
 import { HerokuClient } from '@hds/heroku';
 import { Pipeline } from '@hds/testkit/pipeline';
-import { sql } from 'drizzle-orm';
 
 const SPEED = Number(process.env.BENCH_SPEED ?? 5);
 const WINDOW_MIN = Number(process.env.BENCH_WINDOW_MIN ?? 10);
@@ -64,15 +63,15 @@ async function seedAccount(pipeline: Pipeline, options: { apps: number; mode: 's
   const apps = Array.from({ length: options.apps }, (_, i) =>
     sim.createApp({ name: `b${options.apps}-${i}-${simAccount.id.slice(0, 6)}`, accountId: simAccount.id }),
   );
-  const db = pipeline.sync.ctx.db;
   const ctx = pipeline.sync.ctx;
+  const pg = ctx.db.$client;
   // Steady state: per-link checks and routine webhook checks spread over their intervals.
   const perLinkIntervalS = real((options.apps * 2 * 3600 * 1000) / (SHARE * HOURLY_BUDGET)) / 1000;
   const dayS = real(24 * 3600 * 1000) / 1000;
   const links: { id: string; appId: string; app: string }[] = [];
   for (let start = 0; start < apps.length; start += 1000) {
     const chunk = apps.slice(start, start + 1000);
-    const rows = await db.execute<{ id: string; app_id: string; app_name: string }>(sql`
+    const rows = await pg<{ id: string; app_id: string; app_name: string }[]>`
       with p as (
         insert into projects (name)
         select 'bench ' || n from jsonb_array_elements_text(${JSON.stringify(chunk.map((a) => a.name))}::jsonb) as n
@@ -87,7 +86,7 @@ async function seedAccount(pipeline: Pipeline, options: { apps: number; mode: 's
       from p join jsonb_to_recordset(${JSON.stringify(chunk.map((a) => ({ id: a.id, name: a.name })))}::jsonb)
           as a(id uuid, name text)
         on p.name = 'bench ' || a.name
-      returning id, app_id, app_name`);
+      returning id, app_id, app_name`;
     links.push(...rows.map((r) => ({ id: r.id, appId: r.app_id, app: r.app_name })));
   }
   // Each link's webhook, as enabling makes it (its id kept on the link).
@@ -95,15 +94,21 @@ async function seedAccount(pipeline: Pipeline, options: { apps: number; mode: 's
   for (let i = 0; i < links.length; i += 50) {
     await Promise.all(
       links.slice(i, i + 50).map(async (link) => {
-        const created = await client.createWebhook(link.appId, {
-          include: ['api:release'],
-          level: 'sync',
-          url: webhookUrl(ctx, link.id),
-          secret: webhookSecret(ctx, link.id),
-        });
-        await db.execute(
-          sql`update heroku_links set webhook_id = ${created.webhook.id}, webhook_key_hash = ${signingKeyHashOf(pipeline)} where id = ${link.id}`,
-        );
+        const url = webhookUrl(ctx, link.id);
+        // A retried create (a slow answer) finds the first one made.
+        const webhookId = await client
+          .createWebhook(link.appId, {
+            include: ['api:release'],
+            level: 'sync',
+            url,
+            secret: webhookSecret(ctx, link.id),
+          })
+          .then(
+            (created) => created.webhook.id,
+            async () => (await client.listWebhooks(link.appId)).find((w) => w.url === url)!.id,
+          );
+        await pg`update heroku_links set webhook_id = ${webhookId}, webhook_key_hash = ${signingKeyHashOf(pipeline)}
+          where id = ${link.id}`;
       }),
     );
   }
@@ -159,7 +164,7 @@ async function runMode(mode: 'sweep' | 'per-link') {
     // Rotations at random times over the window.
     pipeline.sim.clearRequests();
     const windowStart = Date.now();
-    const runs: AccountRun[] = seeded.map((s, i) => ({
+    const runs: AccountRun[] = seeded.map((s) => ({
       apps: s.links.length,
       simAccountId: s.simAccountId,
       rotations: [],
@@ -192,11 +197,11 @@ async function runMode(mode: 'sweep' | 'per-link') {
       await sleep(200);
       const pending = runs.flatMap((r) => r.rotations.filter((x) => x.committedAt === undefined));
       if (pending.length > 0) {
-        const rows = await pipeline.sync.ctx.db.execute<{ id: string; applied_version: number; last_synced_at: Date }>(
-          sql`select id, applied_version, last_synced_at from heroku_links where id in ${sql.raw(
-            `(${pending.map((p) => `'${p.linkId}'`).join(',')})`,
-          )}`,
-        );
+        const rows = await pipeline.sync.ctx.db.$client<
+          { id: string; applied_version: number; last_synced_at: Date }[]
+        >`
+          select id, applied_version, last_synced_at from heroku_links
+          where id = any(${pending.map((p) => p.linkId)}::uuid[])`;
         const byId = new Map(rows.map((r) => [r.id, r]));
         for (const p of pending) {
           const row = byId.get(p.linkId);
