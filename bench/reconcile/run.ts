@@ -6,9 +6,9 @@
  * mode and account: rotation-to-commit p50/p99/max, rotations caught, and Heroku calls per hour against the
  * reconciler's share (10% of 4,500).
  *
- * Simulated time: everything runs BENCH_SPEED (5) times faster than it says: the sim's rate limiter refills 5×
+ * Simulated time: everything runs BENCH_SPEED (4) times faster than it says: the sim's rate limiter refills 4×
  * faster, the service's hourly budget, tick, minimum interval, grace and intervals are scaled alike, and times are
- * reported scaled back (a 20 s wait at speed 5 is reported as 100 s). Work the machine does (HTTP, Postgres,
+ * reported scaled back (a 20 s wait at speed 4 is reported as 80 s). Work the machine does (HTTP, Postgres,
  * JSON) is not scaled, so it weighs BENCH_SPEED times more than it would: the figures are pessimistic by that much.
  *
  * Before the 10 minutes, a warm-up (BENCH_WARMUP_MIN, 3 simulated minutes) lets the reconciler reach its steady
@@ -23,7 +23,7 @@ import { DEFAULT_MAPPINGS, webhookSecret, webhookUrl } from '@hds/sync';
 import { HerokuClient } from '@hds/heroku';
 import { Pipeline } from '@hds/testkit/pipeline';
 
-const SPEED = Number(process.env.BENCH_SPEED ?? 5);
+const SPEED = Number(process.env.BENCH_SPEED ?? 4);
 const WINDOW_MIN = Number(process.env.BENCH_WINDOW_MIN ?? 10);
 const WARMUP_MIN = Number(process.env.BENCH_WARMUP_MIN ?? 3);
 const DRAIN_MIN = Number(process.env.BENCH_DRAIN_MIN ?? 5);
@@ -132,14 +132,14 @@ function quantile(sorted: number[], q: number): number | undefined {
 async function runMode(mode: 'sweep' | 'per-link') {
   const pipeline = await Pipeline.start({
     workers: 1,
-    reconcileTickMs: real(5000),
+    reconcileTickMs: real(2000),
     reconcileMode: mode,
     poolSize: 10,
     sim: { rateLimit: { capacity: HOURLY_BUDGET, refillPerMinute: (HOURLY_BUDGET / 60) * SPEED } },
     sync: {
       accountHourlyBudget: HOURLY_BUDGET * SPEED,
       reconcileBudgetShare: SHARE,
-      reconcileMinIntervalMs: real(15_000),
+      reconcileMinIntervalMs: real(10_000),
       webhookGraceMs: real(120_000),
       webhookCheckIntervalMs: real(24 * 3600 * 1000),
       rateLimitBackoffMs: real(30_000),

@@ -29,11 +29,11 @@ const WorkerEnvFields = z.object({
   /** `sweep`: page through each account's app list; `per-link`: check each link on its own (the former way). */
   RECONCILE_MODE: z.enum(['sweep', 'per-link']).default('sweep'),
   /** How often the reconciler looks for accounts (links) due for a sweep (check). */
-  RECONCILE_TICK_MS: ms(5_000),
+  RECONCILE_TICK_MS: ms(2_000),
   /** Share of each account's hourly Heroku budget the reconciler may spend. */
   RECONCILE_BUDGET_SHARE: z.coerce.number().gt(0).max(1).default(0.1),
   /** Never sweep an account (per link: check a link) more often than this. */
-  RECONCILE_MIN_INTERVAL_MS: ms(15_000),
+  RECONCILE_MIN_INTERVAL_MS: ms(10_000),
   /** Without evidence of a lost delivery, check each link's webhook at most this often (budget permitting). */
   WEBHOOK_CHECK_INTERVAL_MS: ms(86_400_000),
   /** A release the sweep sees whose delivery has not arrived this long after: check the link's webhook. */

@@ -40,7 +40,7 @@ export const defaultSyncOptions: SyncOptions = {
   leaseMs: 60_000,
   rateLimitBackoffMs: 30_000,
   reconcileBudgetShare: 0.1,
-  reconcileMinIntervalMs: 15_000,
+  reconcileMinIntervalMs: 10_000,
   webhookCheckIntervalMs: 24 * 3_600_000,
   webhookGraceMs: 120_000,
   accountHourlyBudget: 4500,
