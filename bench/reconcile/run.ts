@@ -201,7 +201,7 @@ async function runMode(mode: 'sweep' | 'per-link') {
           { id: string; applied_version: number; last_synced_at: Date }[]
         >`
           select id, applied_version, last_synced_at from heroku_links
-          where id = any(${pending.map((p) => p.linkId)}::uuid[])`;
+          where id in (select jsonb_array_elements_text(${JSON.stringify(pending.map((p) => p.linkId))}::jsonb)::uuid)`;
         const byId = new Map(rows.map((r) => [r.id, r]));
         for (const p of pending) {
           const row = byId.get(p.linkId);
