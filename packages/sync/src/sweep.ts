@@ -13,7 +13,7 @@ import { reconcileLink, type ReconcileChecks, type ReconcileResult } from './rec
 /** Routine webhook checks (no evidence of a lost delivery) may spend this share of the reconciler's budget. */
 const ROUTINE_CHECK_SHARE = 0.05;
 /** The reconciler's bucket holds this many seconds of its share: a burst of follow-ups is paid back over time. */
-const BUCKET_SECONDS = 300;
+const BUCKET_SECONDS = 60;
 /** A claimed sweep that has not finished by then is claimed again (its worker died). */
 const SWEEP_CLAIM_MS = 5 * 60_000;
 
