@@ -7,7 +7,7 @@
  * reconciler's share (10% of 4,500).
  *
  * Simulated time: everything runs BENCH_SPEED (4) times faster than it says: the sim's rate limiter refills 4×
- * faster, the service's hourly budget, tick, minimum interval, grace and intervals are scaled alike, and times are
+ * faster, the service's hourly budget, tick, minimum interval, bucket, grace and intervals are scaled alike, and times are
  * reported scaled back (a 20 s wait at speed 4 is reported as 80 s). Work the machine does (HTTP, Postgres,
  * JSON) is not scaled, so it weighs BENCH_SPEED times more than it would: the figures are pessimistic by that much.
  *
@@ -141,6 +141,7 @@ async function runMode(mode: 'sweep' | 'per-link') {
       reconcileBudgetShare: SHARE,
       reconcileMinIntervalMs: real(10_000),
       webhookGraceMs: real(120_000),
+      reconcileBucketMs: real(60_000),
       webhookCheckIntervalMs: real(24 * 3600 * 1000),
       rateLimitBackoffMs: real(30_000),
       leaseMs: real(60_000),

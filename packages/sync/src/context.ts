@@ -24,6 +24,8 @@ export interface SyncOptions {
   reconcileBudgetShare: number;
   /** Never sweep an account (or, polling per link, reconcile a link) more often than this. */
   reconcileMinIntervalMs: number;
+  /** The reconciler's bucket holds this long of its share (or one sweep): what a burst of follow-ups may borrow. */
+  reconcileBucketMs: number;
   /** Without evidence of a lost delivery, a link's webhook is checked at most this often (budget permitting). */
   webhookCheckIntervalMs: number;
   /** A release the sweep sees whose delivery has not arrived this long after it was released: check the webhook. */
@@ -41,6 +43,7 @@ export const defaultSyncOptions: SyncOptions = {
   rateLimitBackoffMs: 30_000,
   reconcileBudgetShare: 0.1,
   reconcileMinIntervalMs: 10_000,
+  reconcileBucketMs: 60_000,
   webhookCheckIntervalMs: 24 * 3_600_000,
   webhookGraceMs: 120_000,
   accountHourlyBudget: 4500,

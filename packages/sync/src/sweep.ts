@@ -12,8 +12,6 @@ import { reconcileLink, type ReconcileChecks, type ReconcileResult } from './rec
 
 /** Routine webhook checks (no evidence of a lost delivery) may spend this share of the reconciler's budget. */
 const ROUTINE_CHECK_SHARE = 0.05;
-/** The reconciler's bucket holds this many seconds of its share: a burst of follow-ups is paid back over time. */
-const BUCKET_SECONDS = 60;
 /** A claimed sweep that has not finished by then is claimed again (its worker died). */
 const SWEEP_CLAIM_MS = 5 * 60_000;
 
@@ -29,12 +27,12 @@ type Outcome = { outcome: 'swept'; appsSeen: number; linksBehind: number } | Exc
 const sharePerSecond = (ctx: SyncContext) =>
   (ctx.options.reconcileBudgetShare * ctx.options.accountHourlyBudget) / 3600;
 /** What the reconciler's bucket holds when full (a new account's is). */
-const bucketSize = (ctx: SyncContext) => sharePerSecond(ctx) * BUCKET_SECONDS;
+const bucketSize = (ctx: SyncContext) => (sharePerSecond(ctx) * ctx.options.reconcileBucketMs) / 1000;
 
 /**
  * Picks the accounts due for a sweep and claims them, in one statement (safe with several schedulers). An account
  * is due when its reconciler bucket (refilled at `reconcileBudgetShare` of its hourly budget, holding
- * `BUCKET_SECONDS` of it) holds what its last sweep cost, its last sweep began at least `reconcileMinIntervalMs`
+ * `reconcileBucketMs` of it) holds what its last sweep cost, its last sweep began at least `reconcileMinIntervalMs`
  * ago, and it is neither rate limited nor low on budget. Accounts without a link to look after are never due.
  */
 export async function claimDueSweeps(
