@@ -56,8 +56,11 @@ export interface HasuraStandIn {
   metadata(): HasuraMetadata;
   /** Someone else's metadata edit (the console, another tool): changes it and bumps `resource_version`. */
   editMetadata(edit: (metadata: HasuraMetadata) => void): Promise<void>;
-  /** Runs `action` once, right after the next `export_metadata` is answered (to race a reader's write). */
-  afterNextExport(action: () => Promise<void> | void): void;
+  /**
+   * Makes `edit` (as `editMetadata` does) right after the next `export_metadata` is answered and before any later
+   * call is served: someone else's edit between a reader's read and its write.
+   */
+  afterNextExport(edit: (metadata: HasuraMetadata) => void): void;
   /** The calls answered so far, oldest first. */
   calls(): HasuraCall[];
   /** Runs a query through a consistent source's pool: it really connects with the source's URL. */
@@ -94,7 +97,7 @@ export async function startHasuraStandIn(options: HasuraStandInOptions = {}): Pr
   const cache = new Map<string, SourceRuntime>();
   let inconsistent: InconsistentSource[] = [];
   const calls: HasuraCall[] = [];
-  let afterExport: (() => Promise<void> | void) | undefined;
+  let afterExport: ((metadata: HasuraMetadata) => void) | undefined;
   // Hasura runs metadata operations one at a time.
   let queue: Promise<unknown> = Promise.resolve();
   const serially = <T>(work: () => Promise<T>): Promise<T> => {
@@ -140,6 +143,24 @@ export async function startHasuraStandIn(options: HasuraStandInOptions = {}): Pr
       }
     }
     await installCache(built, failed);
+  }
+
+  /** Someone else's edit: changed sources are rebuilt (kept even if they no longer connect), the version bumped. */
+  async function applyEdit(edit: (metadata: HasuraMetadata) => void): Promise<void> {
+    const next = clone(metadata);
+    edit(next);
+    const changed = next.sources.filter((s) => {
+      const before = metadata.sources.find((b) => b.name === s.name);
+      return JSON.stringify(before?.configuration) !== JSON.stringify(s.configuration);
+    });
+    const { built, failed } = await buildAll(changed);
+    metadata = next;
+    await installCache(
+      built,
+      failed,
+      changed.map((s) => s.name),
+    );
+    resourceVersion += 1;
   }
 
   const commands: Record<string, (envelope: Envelope) => Promise<unknown>> = {
@@ -275,9 +296,9 @@ export async function startHasuraStandIn(options: HasuraStandInOptions = {}): Pr
       calls.push(call);
       send(response, status, body);
       if (call.type === 'export_metadata' && status === 200 && afterExport) {
-        const action = afterExport;
+        const edit = afterExport;
         afterExport = undefined;
-        await serially(async () => action());
+        await serially(() => applyEdit(edit));
       }
     })().catch((err: unknown) => {
       const body: HasuraErrorBody = { path: '$', error: (err as Error).message, code: 'unexpected' };
@@ -300,25 +321,9 @@ export async function startHasuraStandIn(options: HasuraStandInOptions = {}): Pr
     port,
     resourceVersion: () => resourceVersion,
     metadata: () => clone(metadata),
-    editMetadata: (edit) =>
-      serially(async () => {
-        const next = clone(metadata);
-        edit(next);
-        const changed = next.sources.filter((s) => {
-          const before = metadata.sources.find((b) => b.name === s.name);
-          return JSON.stringify(before?.configuration) !== JSON.stringify(s.configuration);
-        });
-        const { built, failed } = await buildAll(changed);
-        metadata = next;
-        await installCache(
-          built,
-          failed,
-          changed.map((s) => s.name),
-        );
-        resourceVersion += 1;
-      }),
-    afterNextExport: (action) => {
-      afterExport = action;
+    editMetadata: (edit) => serially(() => applyEdit(edit)),
+    afterNextExport: (edit) => {
+      afterExport = edit;
     },
     calls: () => [...calls],
     query: (source, text) => runtime(source).query(text),
