@@ -316,5 +316,13 @@ describe('the hasura destination kind', () => {
     for (const bad of ['https://u:p@hasura.example.com', 'https://hasura.example.com/?a=1', 'ftp://hasura', 'hasura']) {
       await expect(prepare(bad)).rejects.toThrow(/url/);
     }
+    // With the operator's policy, a target the outbound-address guard refuses is refused at creation.
+    const guarded = createHasuraKind({ dispatcher, policy: parseOutboundPolicy({}) });
+    await expect(
+      guarded.prepare({
+        input: { url: 'http://127.0.0.1:8080', adminSecret: 's', source: 'default' },
+        context: { projectId: 'p' },
+      }),
+    ).rejects.toThrow(/url refused/);
   });
 });

@@ -1,6 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
+import { checkOutboundUrl, type LookupAll } from '../../outbound/check.js';
+import type { OutboundPolicy } from '../../outbound/policy.js';
 import { DestinationConfigError, type DestinationKind } from '../kind.js';
 import { HasuraMetadataApi } from './metadata-api.js';
 import { checkSource, rotateSource, type RotationLimits } from './rotate-source.js';
@@ -40,6 +42,9 @@ function baseUrl(text: string): string {
  */
 export function createHasuraKind(options: {
   dispatcher: Dispatcher;
+  /** With a policy, a URL the outbound-address guard refuses is refused at creation too (each attempt checks again). */
+  policy?: OutboundPolicy;
+  lookup?: LookupAll;
   /** Per metadata call; `pg_update_source` waits while Hasura connects (default 60 s). */
   timeoutMs?: number;
   limits?: RotationLimits;
@@ -49,11 +54,20 @@ export function createHasuraKind(options: {
     createInput: hasuraCreateInput,
     config: hasuraConfig,
     secrets: hasuraSecrets,
-    // eslint-disable-next-line @typescript-eslint/require-await -- a bad URL must come back as a rejection
-    prepare: async ({ input }) => ({
-      config: { url: baseUrl(input.url), source: input.source },
-      secrets: { adminSecret: input.adminSecret },
-    }),
+    prepare: async ({ input }) => {
+      const url = baseUrl(input.url);
+      if (options.policy) {
+        const check = await checkOutboundUrl({
+          url,
+          policy: options.policy,
+          ...(options.lookup ? { lookup: options.lookup } : {}),
+        });
+        // A name without an address yet is accepted (each attempt checks again); a refused target is not.
+        const unresolved = !check.ok && 'unresolved' in check && check.unresolved === true;
+        if (!check.ok && !unresolved) throw new DestinationConfigError(`url refused: ${check.reason}`);
+      }
+      return { config: { url, source: input.source }, secrets: { adminSecret: input.adminSecret } };
+    },
     async deliver({ config, secrets, delivery, signal }) {
       const started = performance.now();
       const api = new HasuraMetadataApi({
