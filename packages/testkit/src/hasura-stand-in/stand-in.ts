@@ -67,6 +67,8 @@ export interface HasuraStandIn {
   query(source: string, text: string): Promise<Record<string, unknown>[]>;
   /** The URL a consistent source's pool connects with. */
   sourceUrl(source: string): string;
+  /** Every URL a source was built with (at start and by each metadata change that connected), oldest first. */
+  sourceUrlHistory(source: string): string[];
   /** The pool settings a consistent source runs with (stored ones over Hasura's defaults). */
   poolSettings(source: string): EffectivePoolSettings;
   /** Stops listening (connections refused), keeping state; `start()` listens again on the same port. */
@@ -97,6 +99,7 @@ export async function startHasuraStandIn(options: HasuraStandInOptions = {}): Pr
   const cache = new Map<string, SourceRuntime>();
   let inconsistent: InconsistentSource[] = [];
   const calls: HasuraCall[] = [];
+  const urlHistory = new Map<string, string[]>();
   let afterExport: ((metadata: HasuraMetadata) => void) | undefined;
   // Hasura runs metadata operations one at a time.
   let queue: Promise<unknown> = Promise.resolve();
@@ -124,7 +127,11 @@ export async function startHasuraStandIn(options: HasuraStandInOptions = {}): Pr
       await cache.get(name)?.close();
       cache.delete(name);
     }
-    for (const [name, runtime] of built) cache.set(name, runtime);
+    for (const [name, runtime] of built) {
+      cache.set(name, runtime);
+      const history = urlHistory.get(name) ?? [];
+      if (history.at(-1) !== runtime.url) urlHistory.set(name, [...history, runtime.url]);
+    }
     const touched = new Set([...(names ?? metadata.sources.map((s) => s.name)), ...failed.map((f) => f.definition)]);
     inconsistent = [...inconsistent.filter((i) => !touched.has(i.definition)), ...failed];
   }
@@ -328,6 +335,7 @@ export async function startHasuraStandIn(options: HasuraStandInOptions = {}): Pr
     calls: () => [...calls],
     query: (source, text) => runtime(source).query(text),
     sourceUrl: (source) => runtime(source).url,
+    sourceUrlHistory: (source) => [...(urlHistory.get(source) ?? [])],
     poolSettings: (source) => ({ ...runtime(source).poolSettings }),
     stop: async () => {
       await server?.close(100);

@@ -274,6 +274,7 @@ describe('the hasura destination kind', () => {
     await hasura.start();
     expect((await deliver(hasura, url)).outcome).toBe('delivered');
     expect(hasura.sourceUrl('default')).toBe(url);
+    expect(hasura.sourceUrlHistory('default').at(-1)).toBe(url);
   });
 
   it('test deliveries read and change nothing; an address the guard refuses is never called', async () => {
