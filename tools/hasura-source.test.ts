@@ -79,4 +79,35 @@ describe('tools/hasura-source.js', () => {
       await job.stop('SIGKILL');
     }
   });
+
+  it('adds the source when Hasura has none (a fresh Hasura without HASURA_GRAPHQL_DATABASE_URL)', async () => {
+    const empty = await startHasuraStandIn({
+      adminSecret: 'secret',
+      allowedPathPrefix: dir,
+      metadata: { version: 3, sources: [] },
+    });
+    try {
+      const file = join(dir, 'hasura', 'database-url');
+      mkdirSync(join(dir, 'hasura'), { recursive: true });
+      writeFileSync(file, `postgres://app:first@127.0.0.1:${server.port}/postgres\n`);
+      const job = startProcess({
+        name: 'hasura-source',
+        env: {},
+        args: ['tools/hasura-source.js', empty.url, 'secret', 'default', file],
+      });
+      const result = await job.exited;
+      expect(result.code, result.stderr).toBe(0);
+      expect(empty.calls().map((c) => `${c.type} ${c.status}`)).toEqual([
+        'export_metadata 200',
+        'pg_add_source 200',
+        'export_metadata 200',
+      ]);
+      expect(empty.metadata().sources[0]).toMatchObject({
+        name: 'default',
+        configuration: { connection_info: { database_url: { dynamic_from_file: file } } },
+      });
+    } finally {
+      await empty.close();
+    }
+  });
 });

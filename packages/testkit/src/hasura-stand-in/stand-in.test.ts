@@ -263,6 +263,31 @@ describe('the Hasura stand-in', () => {
     expect(hasura.sourceUrl('chinook')).toBe(rotated);
   });
 
+  it('adds a source with pg_add_source, connecting first; an existing name is already-exists', async () => {
+    const hasura = await standIn();
+    const exists = await call(hasura, {
+      type: 'pg_add_source',
+      args: { name: 'chinook', configuration: { connection_info: { database_url: role.url() } } },
+    });
+    const existsCase = response('pg_add_source for a name that exists') as { body: Record<string, unknown> };
+    expect(exists).toEqual({
+      status: 400,
+      body: { ...existsCase.body, error: 'source with name "chinook" already exists' },
+    });
+    const unreachable = await call(hasura, {
+      type: 'pg_add_source',
+      args: { name: 'pg1', configuration: { connection_info: { database_url: role.url('wrong') } } },
+    });
+    expect(unreachable.body.code).toBe('invalid-configuration');
+    const added = await call(hasura, {
+      type: 'pg_add_source',
+      args: { name: 'pg1', configuration: { connection_info: { database_url: role.url() } } },
+    });
+    expect(added).toEqual({ status: 200, body: { message: 'success' } });
+    expect(hasura.metadata().sources.map((s) => s.name)).toEqual(['default', 'chinook', 'pg1']);
+    expect(await hasura.query('pg1', 'select 1 as one')).toEqual([{ one: 1 }]);
+  });
+
   it('stops listening and starts again on the same port with its state', async () => {
     const hasura = await standIn();
     await hasura.editMetadata((m) => {

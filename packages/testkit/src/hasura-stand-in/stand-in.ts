@@ -204,6 +204,28 @@ export async function startHasuraStandIn(options: HasuraStandInOptions = {}): Pr
       return { message: 'success' };
     },
 
+    pg_add_source: async (envelope) => {
+      const args = object(envelope.args, '$.args');
+      const name = args.name;
+      if (typeof name !== 'string') throw failures.parseFailed('the key "name" was not present', '$.args');
+      // replace_configuration (deprecated, README §3) is not modelled: an existing name is already-exists.
+      if (metadata.sources.some((s) => s.name === name)) throw failures.sourceExists(name);
+      const added: SourceMetadata = {
+        name,
+        kind: 'postgres',
+        tables: [],
+        configuration: clone(object(args.configuration, '$.args.configuration')) as SourceMetadata['configuration'],
+        ...(args.customization !== undefined && { customization: clone(args.customization) }),
+      };
+      object(added.configuration.connection_info, '$.args.configuration.connection_info');
+      const { built, failed } = await buildAll([added]);
+      if (failed.length > 0) throw failures.cannotConnect(failed);
+      metadata = { ...metadata, sources: [...metadata.sources, added] };
+      await installCache(built, [], [name]);
+      resourceVersion += 1;
+      return { message: 'success' };
+    },
+
     replace_metadata: async (envelope) => {
       const args = object(envelope.args, '$.args');
       const v2 = envelope.version === 2 || 'metadata' in args;
