@@ -105,6 +105,7 @@ describe('the file destination kind', () => {
   it('writes atomically with mode 0600, creating directories, leaving no temporary file', async () => {
     const result = await deliverTo({ path: 'hasura/secrets/db-url', format: 'raw' }, 'postgres://u:p@h:5432/d');
     expect(result.outcome).toBe('delivered');
+    expect(Number.isInteger(result.latencyMs)).toBe(true); // the delivery log stores whole milliseconds
     const file = join(root, 'hasura', 'secrets', 'db-url');
     expect(readFileSync(file, 'utf8')).toBe('postgres://u:p@h:5432/d\n');
     expect(lstatSync(file).mode & 0o777).toBe(0o600);

@@ -68,7 +68,7 @@ export function createFileKind(options: { root: string }): DestinationKind<FileC
     },
     async deliver({ config, delivery }) {
       const started = performance.now();
-      const latency = () => performance.now() - started;
+      const latency = () => Math.round(performance.now() - started);
       try {
         const target = await resolveDestinationPath({ root: options.root, path: config.path });
         if (delivery.test) {

@@ -122,6 +122,7 @@ describe('the hasura destination kind', () => {
     const url = await rotate();
     const result = await deliver(hasura, url);
     expect(result).toMatchObject({ outcome: 'delivered', statusCode: 200 });
+    expect(Number.isInteger(result.latencyMs)).toBe(true); // the delivery log stores whole milliseconds
     const after = sourceOf(hasura);
     expect(after).toEqual({
       ...before,

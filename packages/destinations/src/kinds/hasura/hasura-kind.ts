@@ -77,7 +77,7 @@ export function createHasuraKind(options: {
         timeoutMs: options.timeoutMs,
         signal,
       });
-      const latency = () => performance.now() - started;
+      const latency = () => Math.round(performance.now() - started);
       if (delivery.test) return { ...(await checkSource({ api, source: config.source })), latencyMs: latency() };
       if (!URL.canParse(delivery.value)) {
         return { outcome: 'gave_up', error: `${delivery.varName} is not a database URL`, latencyMs: latency() };
