@@ -169,6 +169,7 @@ describe('the file destination kind', () => {
        const shape = new RegExp(workerData.shape);
        let reads = 0, bad = 0, errors = 0, stop = false;
        const seen = new Set();
+       let ready = false;
        parentPort.on('message', () => { stop = true; });
        (function loop() {
          for (let i = 0; i < 200; i++) {
@@ -179,15 +180,29 @@ describe('the file destination kind', () => {
              seen.add(text);
            } catch { errors++; }
          }
+         if (!ready) { ready = true; parentPort.postMessage('reading'); }
          if (stop) parentPort.postMessage({ reads, bad, errors, distinct: seen.size });
          else setImmediate(loop);
        })();`,
       { eval: true, workerData: { path, shape: shape.source } },
     );
-    const report = new Promise<{ reads: number; bad: number; errors: number; distinct: number }>((resolve, reject) => {
-      reader.once('message', resolve);
-      reader.once('error', reject);
+    const messages: unknown[] = [];
+    const waiters: Array<() => void> = [];
+    reader.on('message', (message) => {
+      messages.push(message);
+      waiters.splice(0).forEach((wake) => wake());
     });
+    const nextMessage = async (index: number) => {
+      while (messages.length <= index) {
+        await new Promise<void>((resolve, reject) => {
+          waiters.push(resolve);
+          reader.once('error', reject);
+        });
+      }
+      return messages[index];
+    };
+    // The rewrites start once the reader is reading (a worker thread takes a moment to start).
+    expect(await nextMessage(0)).toBe('reading');
     for (let i = 1; i <= 100; i += 1) {
       const result = await kind.deliver({
         config,
@@ -199,7 +214,7 @@ describe('the file destination kind', () => {
       expect(result.outcome).toBe('delivered');
     }
     reader.postMessage('stop');
-    const figures = await report;
+    const figures = (await nextMessage(1)) as { reads: number; bad: number; errors: number; distinct: number };
     await reader.terminate();
     await annotate(
       `reader: ${figures.reads} reads, ${figures.distinct} distinct contents, ${figures.bad} bad, ${figures.errors} errors`,
