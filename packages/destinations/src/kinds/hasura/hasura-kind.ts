@@ -63,8 +63,7 @@ export function createHasuraKind(options: {
           ...(options.lookup ? { lookup: options.lookup } : {}),
         });
         // A name without an address yet is accepted (each attempt checks again); a refused target is not.
-        const unresolved = !check.ok && 'unresolved' in check && check.unresolved === true;
-        if (!check.ok && !unresolved) throw new DestinationConfigError(`url refused: ${check.reason}`);
+        if (!check.ok && !check.unresolved) throw new DestinationConfigError(`url refused: ${check.reason}`);
       }
       return { config: { url, source: input.source }, secrets: { adminSecret: input.adminSecret } };
     },
