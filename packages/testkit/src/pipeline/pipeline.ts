@@ -46,6 +46,8 @@ export interface PipelineOptions {
     allowedHosts?: string[];
     lookup?: LookupAll;
     sweepIntervalMs?: number;
+    /** FILE_DESTINATIONS_ROOT: with it, file destinations can be made. */
+    fileRoot?: string;
   };
 }
 
@@ -137,6 +139,7 @@ export class Pipeline {
       timeoutMs: d.timeoutMs ?? 2000,
       logger: this.logger,
       ...(d.lookup ? { lookup: d.lookup } : {}),
+      ...(d.fileRoot ? { fileRoot: d.fileRoot } : {}),
     });
   }
 
