@@ -31,6 +31,8 @@ export const AdminEnv = z
     /** As the worker's: a destination URL is checked at creation too (a refused one is a 422). */
     DESTINATIONS_ALLOW_PRIVATE: z.stringbool().default(false),
     DESTINATIONS_ALLOWED_HOSTS: z.string().default(''),
+    /** As the worker's: a file destination's path is checked under it at creation (a refused one is a 422). */
+    FILE_DESTINATIONS_ROOT: z.string().min(1).optional(),
   })
   .check(strongSecrets(adminSecrets))
   .refine((env) => (env.HEROKU_OAUTH_CLIENT_ID === undefined) === (env.HEROKU_OAUTH_CLIENT_SECRET === undefined), {

@@ -61,6 +61,8 @@ const WorkerEnvFields = z.object({
     }),
   /** A receiver's answer must come within this long. */
   DELIVERY_TIMEOUT_MS: ms(15_000),
+  /** Where file destinations write (their paths are relative to it); unset: no file destinations. */
+  FILE_DESTINATIONS_ROOT: z.string().min(1).optional(),
   /** A destination whose every delivery failed for this long is disabled (default 5 days). */
   DESTINATIONS_DISABLE_AFTER_MS: ms(5 * 24 * 3600_000),
   /** Deliveries attempted at once by this process. */

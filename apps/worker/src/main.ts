@@ -40,6 +40,7 @@ const deliveries = createDeliveries({
   timeoutMs: env.DELIVERY_TIMEOUT_MS,
   logger: logger.child({ component: 'deliveries' }),
   hooks: metrics.deliveryHooks,
+  ...(env.FILE_DESTINATIONS_ROOT ? { fileRoot: env.FILE_DESTINATIONS_ROOT } : {}),
 });
 
 const sync = new SyncService({

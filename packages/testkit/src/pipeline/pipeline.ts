@@ -48,6 +48,8 @@ export interface PipelineOptions {
     allowedHosts?: string[];
     lookup?: LookupAll;
     sweepIntervalMs?: number;
+    /** FILE_DESTINATIONS_ROOT: with it, file destinations can be made. */
+    fileRoot?: string;
   };
 }
 
@@ -139,6 +141,7 @@ export class Pipeline {
       timeoutMs: d.timeoutMs ?? 2000,
       logger: this.logger,
       ...(d.lookup ? { lookup: d.lookup } : {}),
+      ...(d.fileRoot ? { fileRoot: d.fileRoot } : {}),
     });
   }
 
