@@ -1,17 +1,21 @@
 import type { Logger } from '@hds/core';
 import type { DeliveryEngine } from '@hds/destinations';
 import { jobCatalog, parseJobData, releaseEventJobId, type JobData, type JobName, type JobProducer } from '@hds/queue';
-import type { SyncService } from '@hds/sync';
+import { assertNever, type SyncService } from '@hds/sync';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 
 export interface HandlerContext {
   sync: SyncService;
   producer: JobProducer;
   logger: Logger;
-  /** Links claimed per reconcile tick. */
+  /** Links (or accounts) claimed per reconcile tick. */
   reconcileBatch: number;
   deliveries: DeliveryEngine;
+  /** `sweep`: each account's app list, paced by its budget; `per-link`: each link on its own (the former way). */
+  reconcileMode: ReconcileMode;
 }
+
+export type ReconcileMode = 'sweep' | 'per-link';
 
 /** What a handler returns: the outcome label for metrics, and the result stored on the job. */
 export interface HandlerResult {
@@ -45,6 +49,20 @@ export const handlers: { [N in JobName]: Handler<N> } = {
   },
 
   'reconcile-tick': async ({ ctx, logger }) => {
+    switch (ctx.reconcileMode) {
+      case 'sweep': {
+        const sweeps = await ctx.sync.claimDueSweeps(ctx.reconcileBatch);
+        for (const { accountId, slot } of sweeps) {
+          await ctx.producer.add('reconcile-account', { accountId }, { jobId: `sweep-${accountId}-${slot}` });
+        }
+        if (sweeps.length > 0) logger.debug({ accounts: sweeps.length }, 'sweeps scheduled');
+        return { outcome: 'ok', result: { scheduled: sweeps.length } };
+      }
+      case 'per-link':
+        break;
+      default:
+        return assertNever(ctx.reconcileMode);
+    }
     const due = await ctx.sync.claimDueLinks(ctx.reconcileBatch);
     for (const { linkId, slot } of due) {
       // One job per booked slot: a later slot gets a new id even while an old job is kept as completed.
@@ -56,6 +74,12 @@ export const handlers: { [N in JobName]: Handler<N> } = {
     }
     if (due.length > 0) logger.debug({ links: due.length }, 'reconciles scheduled');
     return { outcome: 'ok', result: { scheduled: due.length } };
+  },
+
+  'reconcile-account': async ({ data, job, ctx }) => {
+    const result = await ctx.sync.sweepAccount(data.accountId, `sweep:${job.id ?? data.accountId}`);
+    // A spent budget is recorded on the account: its next sweep waits for it, so this job is done either way.
+    return { outcome: result.outcome, result };
   },
 
   'reconcile-link': async ({ data, job, token, ctx }) => {

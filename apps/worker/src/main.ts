@@ -64,6 +64,8 @@ const sync = new SyncService({
   options: {
     reconcileBudgetShare: env.RECONCILE_BUDGET_SHARE,
     reconcileMinIntervalMs: env.RECONCILE_MIN_INTERVAL_MS,
+    webhookCheckIntervalMs: env.WEBHOOK_CHECK_INTERVAL_MS,
+    webhookGraceMs: env.WEBHOOK_GRACE_MS,
     rateLimitBackoffMs: env.RATE_LIMIT_BACKOFF_MS,
   },
   hooks: metrics.hooks,
@@ -82,6 +84,7 @@ const runtime = await startWorkerRuntime({
   deliveries: deliveries.engine,
   deliveryConcurrency: env.DELIVERY_CONCURRENCY,
   relay: { db: database.db, listenSql: database.sql, sweepIntervalMs: env.DELIVERY_SWEEP_MS },
+  reconcileMode: env.RECONCILE_MODE,
 });
 
 const app = express();

@@ -31,6 +31,8 @@ export interface PipelineOptions {
   heroku?: { retry?: RetryPolicy; timeoutMs?: number };
   /** Reconcile tick; long by default so that reconciles only run when a test asks. */
   reconcileTickMs?: number;
+  /** How the reconciler works (default `sweep`, as in production). */
+  reconcileMode?: 'sweep' | 'per-link';
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   /** Attempts and backoff of release-event jobs instead of the catalog's (a test that outlasts every attempt). */
@@ -237,6 +239,7 @@ export class Pipeline {
       metrics: createWorkerMetrics(createMetricsRegistry('worker')),
       concurrency: this.options.concurrency ?? 16,
       reconcileTickMs: this.options.reconcileTickMs ?? 3_600_000,
+      ...(this.options.reconcileMode === undefined ? {} : { reconcileMode: this.options.reconcileMode }),
       ...(this.options.lockDurationMs === undefined ? {} : { lockDurationMs: this.options.lockDurationMs }),
       ...(this.options.stalledIntervalMs === undefined ? {} : { stalledIntervalMs: this.options.stalledIntervalMs }),
     });
