@@ -62,6 +62,8 @@ COPY --from=build /app/apps/worker/package.json apps/worker/
 COPY --from=build /app/apps/worker/dist apps/worker/dist
 COPY --from=build /app/apps/admin/package.json apps/admin/
 COPY --from=build /app/apps/admin/dist apps/admin/dist
-COPY tools/healthcheck.js tools/
+COPY tools/healthcheck.js tools/hasura-source.js tools/
+# FILE_DESTINATIONS_ROOT in docker-compose: a volume mounted here starts out owned by the user that writes to it.
+RUN mkdir -p /var/lib/heroku-db-sync/destination-files && chown node:node /var/lib/heroku-db-sync/destination-files
 USER node
 CMD ["node", "apps/ingress/dist/main.js"]

@@ -3,10 +3,17 @@ import type { Stack } from '@hds/testkit';
 import { describe, expect, it } from 'vitest';
 import { appName, eventually, useStack } from './support/use-stack.js';
 
-// A fast reconciler: a tick every 200 ms, and the whole hourly budget of an account for it, so a one-link
-// account's link is checked every 1.6 s (2 calls per check out of 4,500 an hour) instead of every 16 s.
+// A fast reconciler: a tick every 200 ms, each account swept at most every 500 ms with the whole hourly budget of
+// the account for it; a release without its delivery leads to a webhook check after 300 ms, and every webhook is
+// checked routinely every 2 s (instead of a day).
 const stack = useStack({
-  workerEnv: { RECONCILE_TICK_MS: '200', RECONCILE_BUDGET_SHARE: '1', RECONCILE_MIN_INTERVAL_MS: '500' },
+  workerEnv: {
+    RECONCILE_TICK_MS: '200',
+    RECONCILE_BUDGET_SHARE: '1',
+    RECONCILE_MIN_INTERVAL_MS: '500',
+    WEBHOOK_GRACE_MS: '300',
+    WEBHOOK_CHECK_INTERVAL_MS: '2000',
+  },
 });
 
 async function linkedProject(s: Stack, owner: string) {

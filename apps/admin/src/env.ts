@@ -33,6 +33,8 @@ export const AdminEnv = z
     DESTINATIONS_ALLOWED_HOSTS: z.string().default(''),
     /** The pg_dump binary the migration checks run (it must read the source server's major version). */
     PG_DUMP_PATH: z.string().min(1).default('pg_dump'),
+    /** As the worker's: a file destination's path is checked under it at creation (a refused one is a 422). */
+    FILE_DESTINATIONS_ROOT: z.string().min(1).optional(),
   })
   .check(strongSecrets(adminSecrets))
   .refine((env) => (env.HEROKU_OAUTH_CLIENT_ID === undefined) === (env.HEROKU_OAUTH_CLIENT_SECRET === undefined), {

@@ -29,6 +29,7 @@ const deliveryKinds = createDestinationKinds({
     allowPrivate: env.DESTINATIONS_ALLOW_PRIVATE,
     allowedHosts: splitAllowedHosts(env.DESTINATIONS_ALLOWED_HOSTS),
   }),
+  ...(env.FILE_DESTINATIONS_ROOT ? { fileRoot: env.FILE_DESTINATIONS_ROOT } : {}),
 });
 const destinations = new DestinationsService({ db: database.db, keyring, kinds: deliveryKinds.kinds });
 

@@ -26,11 +26,18 @@ const WorkerEnvFields = z.object({
   /** A job whose worker stops renewing its lock for this long is taken over by another worker. */
   WORKER_LOCK_DURATION_MS: ms(30_000),
   WORKER_STALLED_INTERVAL_MS: ms(30_000),
-  /** How often the reconciler looks for links due for a check. */
-  RECONCILE_TICK_MS: ms(30_000),
+  /** `sweep`: page through each account's app list; `per-link`: check each link on its own (the former way). */
+  RECONCILE_MODE: z.enum(['sweep', 'per-link']).default('sweep'),
+  /** How often the reconciler looks for accounts (links) due for a sweep (check). */
+  RECONCILE_TICK_MS: ms(2_000),
   /** Share of each account's hourly Heroku budget the reconciler may spend. */
   RECONCILE_BUDGET_SHARE: z.coerce.number().gt(0).max(1).default(0.1),
-  RECONCILE_MIN_INTERVAL_MS: ms(60_000),
+  /** Never sweep an account (per link: check a link) more often than this. */
+  RECONCILE_MIN_INTERVAL_MS: ms(10_000),
+  /** Without evidence of a lost delivery, check each link's webhook at most this often (budget permitting). */
+  WEBHOOK_CHECK_INTERVAL_MS: ms(86_400_000),
+  /** A release the sweep sees whose delivery has not arrived this long after: check the link's webhook. */
+  WEBHOOK_GRACE_MS: ms(120_000),
   /** After a 429 without Retry-After, how long an account's work waits (±25%). */
   RATE_LIMIT_BACKOFF_MS: ms(30_000),
   HEROKU_TIMEOUT_MS: ms(10_000),
@@ -54,6 +61,8 @@ const WorkerEnvFields = z.object({
     }),
   /** A receiver's answer must come within this long. */
   DELIVERY_TIMEOUT_MS: ms(15_000),
+  /** Where file destinations write (their paths are relative to it); unset: no file destinations. */
+  FILE_DESTINATIONS_ROOT: z.string().min(1).optional(),
   /** A destination whose every delivery failed for this long is disabled (default 5 days). */
   DESTINATIONS_DISABLE_AFTER_MS: ms(5 * 24 * 3600_000),
   /** Deliveries attempted at once by this process. */

@@ -2,7 +2,7 @@ import type { Logger } from '@hds/core';
 import type { DeliveryEngine } from '@hds/destinations';
 import { jobCatalog, parseJobData, releaseEventJobId, type JobData, type JobName, type JobProducer } from '@hds/queue';
 import type { MigrationService } from '@hds/migrate-data';
-import type { SyncService } from '@hds/sync';
+import { assertNever, type SyncService } from '@hds/sync';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 
 export interface HandlerContext {
@@ -11,10 +11,14 @@ export interface HandlerContext {
   migrations?: MigrationService;
   producer: JobProducer;
   logger: Logger;
-  /** Links claimed per reconcile tick. */
+  /** Links (or accounts) claimed per reconcile tick. */
   reconcileBatch: number;
   deliveries: DeliveryEngine;
+  /** `sweep`: each account's app list, paced by its budget; `per-link`: each link on its own (the former way). */
+  reconcileMode: ReconcileMode;
 }
+
+export type ReconcileMode = 'sweep' | 'per-link';
 
 /** What a handler returns: the outcome label for metrics, and the result stored on the job. */
 export interface HandlerResult {
@@ -48,6 +52,20 @@ export const handlers: { [N in JobName]: Handler<N> } = {
   },
 
   'reconcile-tick': async ({ ctx, logger }) => {
+    switch (ctx.reconcileMode) {
+      case 'sweep': {
+        const sweeps = await ctx.sync.claimDueSweeps(ctx.reconcileBatch);
+        for (const { accountId, slot } of sweeps) {
+          await ctx.producer.add('reconcile-account', { accountId }, { jobId: `sweep-${accountId}-${slot}` });
+        }
+        if (sweeps.length > 0) logger.debug({ accounts: sweeps.length }, 'sweeps scheduled');
+        return { outcome: 'ok', result: { scheduled: sweeps.length } };
+      }
+      case 'per-link':
+        break;
+      default:
+        return assertNever(ctx.reconcileMode);
+    }
     const due = await ctx.sync.claimDueLinks(ctx.reconcileBatch);
     for (const { linkId, slot } of due) {
       // One job per booked slot: a later slot gets a new id even while an old job is kept as completed.
@@ -69,6 +87,12 @@ export const handlers: { [N in JobName]: Handler<N> } = {
       report: (progress) => job.updateProgress({ ...progress }),
     });
     return { outcome: result.state, result };
+  },
+
+  'reconcile-account': async ({ data, job, ctx }) => {
+    const result = await ctx.sync.sweepAccount(data.accountId, `sweep:${job.id ?? data.accountId}`);
+    // A spent budget is recorded on the account: its next sweep waits for it, so this job is done either way.
+    return { outcome: result.outcome, result };
   },
 
   'reconcile-link': async ({ data, job, token, ctx }) => {

@@ -41,6 +41,7 @@ const deliveries = createDeliveries({
   timeoutMs: env.DELIVERY_TIMEOUT_MS,
   logger: logger.child({ component: 'deliveries' }),
   hooks: metrics.deliveryHooks,
+  ...(env.FILE_DESTINATIONS_ROOT ? { fileRoot: env.FILE_DESTINATIONS_ROOT } : {}),
 });
 
 const sync = new SyncService({
@@ -64,6 +65,8 @@ const sync = new SyncService({
   options: {
     reconcileBudgetShare: env.RECONCILE_BUDGET_SHARE,
     reconcileMinIntervalMs: env.RECONCILE_MIN_INTERVAL_MS,
+    webhookCheckIntervalMs: env.WEBHOOK_CHECK_INTERVAL_MS,
+    webhookGraceMs: env.WEBHOOK_GRACE_MS,
     rateLimitBackoffMs: env.RATE_LIMIT_BACKOFF_MS,
   },
   hooks: metrics.hooks,
@@ -98,6 +101,7 @@ const runtime = await startWorkerRuntime({
   deliveries: deliveries.engine,
   deliveryConcurrency: env.DELIVERY_CONCURRENCY,
   relay: { db: database.db, listenSql: database.sql, sweepIntervalMs: env.DELIVERY_SWEEP_MS },
+  reconcileMode: env.RECONCILE_MODE,
 });
 
 const app = express();

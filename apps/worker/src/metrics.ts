@@ -62,8 +62,37 @@ export function createWorkerMetrics(registry: Registry) {
       if (!info.test) commitToDelivered.observe(info.commitToDeliveredMs / 1000);
     },
   };
+  const sweepDuration = new Histogram({
+    name: 'hds_reconcile_sweep_duration_seconds',
+    help: 'How long a sweep of an account took (app list pages and the follow-up checks)',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
+  const sweepApps = new Histogram({
+    name: 'hds_reconcile_sweep_apps',
+    help: 'Apps in the account’s list, per sweep',
+    buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10_000, 25_000],
+    registers: [registry],
+  });
+  const sweepBehind = new Counter({
+    name: 'hds_reconcile_links_behind_total',
+    help: 'Links a sweep found released past what they had seen, without a delivery to show for it',
+    registers: [registry],
+  });
+  const sweepCalls = new Histogram({
+    name: 'hds_reconcile_sweep_calls',
+    help: 'Heroku calls per sweep',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+    registers: [registry],
+  });
 
   const hooks: SyncHooks = {
+    sweepFinished(info) {
+      sweepDuration.observe(info.durationMs / 1000);
+      sweepApps.observe(info.appsSeen);
+      sweepBehind.inc(info.linksBehind);
+      sweepCalls.observe(info.calls);
+    },
     herokuCall(info) {
       herokuCalls.inc({ method: info.method, route: info.route, status: String(info.status) });
       herokuLatency.observe({ route: info.route }, info.durationMs / 1000);

@@ -4,11 +4,12 @@ import { Pipeline } from '@hds/testkit/pipeline';
 
 let pipeline: Pipeline;
 beforeAll(async () => {
-  // A fast reconciler: ticks every 100 ms; a budget of 180,000 requests an hour makes a one-link account's
-  // interval 0.4 s instead of 16 s (n · 2 calls / 10% of the budget).
+  // A fast reconciler: ticks every 100 ms and sweeps each account at most every 200 ms (a budget of 180,000
+  // requests an hour gives the reconciler 5 calls a second); a release without its delivery leads to a webhook
+  // check 300 ms after it was released, other webhooks are checked only once a day.
   pipeline = await Pipeline.start({
     reconcileTickMs: 100,
-    sync: { reconcileMinIntervalMs: 200, accountHourlyBudget: 180_000 },
+    sync: { reconcileMinIntervalMs: 200, accountHourlyBudget: 180_000, webhookGraceMs: 300 },
   });
 });
 afterAll(() => pipeline.close());
@@ -35,10 +36,13 @@ describe('the reconciler', () => {
     }
   });
 
-  it('re-creates a webhook that disappeared, and deliveries work again', async () => {
+  it('re-creates a webhook that disappeared once a release arrives without its delivery, and deliveries work again', async () => {
     const link = await pipeline.linkedProject();
     const [original] = pipeline.sim.webhooks({ app: link.app.name });
     pipeline.sim.deleteWebhook({ app: link.app.name, webhookId: original!.id });
+    // The evidence: a release the sweep sees, with no delivery (there is no webhook to deliver it).
+    const missed = pipeline.sim.rotateCredentials({ app: link.app.name });
+    await pipeline.waitForVersion(link.projectId, missed.version);
     const recreated = await waitFor(() => pipeline.sim.webhooks({ app: link.app.name })[0], { what: 'a new webhook' });
     expect(recreated.id).not.toBe(original!.id);
     expect(recreated).toMatchObject({ url: original!.url, level: 'sync', include: ['api:release'] });

@@ -5,7 +5,7 @@ import type { MigrationService } from '@hds/migrate-data';
 import type { SyncService } from '@hds/sync';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { runJob, type HandlerContext } from './handlers.js';
+import { runJob, type HandlerContext, type ReconcileMode } from './handlers.js';
 import type { WorkerMetrics } from './metrics.js';
 
 export interface WorkerRuntimeOptions {
@@ -27,6 +27,8 @@ export interface WorkerRuntimeOptions {
   deliveryConcurrency?: number;
   /** The outbox relay (LISTEN connection and sweep); left out, nothing moves deliveries to the queue. */
   relay?: Omit<RelayOptions, 'enqueue' | 'logger'>;
+  /** Default `sweep`. */
+  reconcileMode?: ReconcileMode;
 }
 
 export interface WorkerRuntime {
@@ -55,6 +57,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     logger: options.logger,
     reconcileBatch: options.reconcileBatch ?? 200,
     deliveries: options.deliveries,
+    reconcileMode: options.reconcileMode ?? 'sweep',
   };
 
   const processor = async (job: Job, token?: string) => {

@@ -4,6 +4,7 @@ import {
   bigserial,
   boolean,
   check,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -130,6 +131,17 @@ export const herokuAccounts = pgTable('heroku_accounts', {
   /** The last `RateLimit-Remaining` seen, and when: the reconciler slows down when it runs low. */
   rateLimitRemaining: integer('rate_limit_remaining'),
   rateLimitSeenAt: timestamptz('rate_limit_seen_at'),
+  /**
+   * The reconciler's share of the account's budget, as a token bucket (`sweepTokens` as of `sweepTokensAt`): a
+   * sweep starts when it holds the last sweep's cost, and every call the sweep makes is taken from it.
+   */
+  sweepTokens: doublePrecision('sweep_tokens'),
+  sweepTokensAt: timestamptz('sweep_tokens_at'),
+  /** Calls the last sweep made (what the next one is expected to cost), and when it started. */
+  lastSweepCalls: integer('last_sweep_calls'),
+  lastSweptAt: timestamptz('last_swept_at'),
+  /** A sweep claimed by a worker, until when (a crashed sweep's claim lapses). */
+  sweepClaimedUntil: timestamptz('sweep_claimed_until'),
   createdAt: timestamptz('created_at').notNull().defaultNow(),
   updatedAt: timestamptz('updated_at').notNull().defaultNow(),
 });
@@ -170,6 +182,12 @@ export const herokuLinks = pgTable(
     changeExpiresAt: timestamptz('change_expires_at'),
     nextReconcileAt: timestamptz('next_reconcile_at').notNull().defaultNow(),
     lastReconciledAt: timestamptz('last_reconciled_at'),
+    /** The app's `released_at` the reconciler last saw the link caught up with (null: use `lastSyncedAt`). */
+    releasedAtSeen: timestamptz('released_at_seen'),
+    /** When the link's webhook is next checked: a day or so after the last check, sooner on evidence. */
+    webhookCheckDueAt: timestamptz('webhook_check_due_at'),
+    /** A release (by its `released_at`) the sweep applied before its delivery arrived: evidence for a check. */
+    webhookSuspectSince: timestamptz('webhook_suspect_since'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),
   },

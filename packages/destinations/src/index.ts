@@ -20,3 +20,12 @@ export { startRelay, DELIVERIES_CHANNEL, type Relay, type RelayOptions } from '.
 export { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './delivery/retry-schedule.js';
 export { DestinationsService, type DeliveryView, type DestinationView } from './service.js';
 export { createDeliveries, createDestinationKinds, type DestinationKinds } from './delivery/create.js';
+export {
+  createHasuraKind,
+  type HasuraConfig,
+  type HasuraCreateInput,
+  type HasuraSecrets,
+} from './kinds/hasura/hasura-kind.js';
+export { DEFAULT_ROTATION_LIMITS, type RotationLimits } from './kinds/hasura/rotate-source.js';
+export { createFileKind, type FileConfig, type FileCreateInput } from './kinds/file/file-kind.js';
+export { FILE_FORMATS, type FileFormat } from './kinds/file/formats.js';

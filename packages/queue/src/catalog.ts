@@ -49,6 +49,13 @@ export const jobCatalog = {
     schema: z.object({}),
     options: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
   },
+  /** Sweeps one account's app list and catches up the linked apps that released without a delivery. */
+  'reconcile-account': {
+    queue: queueNames.reconcile,
+    schema: z.object({ accountId: z.uuid() }),
+    // One attempt: a failed sweep gives its claim back and the next tick claims the account again.
+    options: { attempts: 1, removeOnComplete: { age: DAY_S, count: 1000 }, removeOnFail: { age: 7 * DAY_S } },
+  },
   /** Checks one link against Heroku: newest release applied, webhook present. */
   'reconcile-link': {
     queue: queueNames.reconcile,

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
 import { herokuAccounts } from '@hds/db';
@@ -16,6 +17,16 @@ const CACHE_TTL_MS = 30_000;
 const REFRESH_WAIT_FACTOR = 3;
 /** How often a process waiting for another's refresh looks at the account's token generation. */
 const REFRESH_POLL_MS = 100;
+
+/** Heroku calls made inside `countCalls` (a sweep's), whatever client made them. */
+const callCounter = new AsyncLocalStorage<{ calls: number }>();
+
+/** Runs `work` and counts the Heroku calls it makes (each one spends a token of the account's budget). */
+export async function countCalls<T>(work: () => Promise<T>): Promise<{ result: T; calls: number }> {
+  const counter = { calls: 0 };
+  const result = await callCounter.run(counter, work);
+  return { result, calls: counter.calls };
+}
 
 interface CachedCredential {
   token: string;
@@ -252,6 +263,8 @@ export class AccountCredentials {
       dispatcher: this.ctx.heroku.dispatcher,
       random: this.ctx.random,
       onCall: (info) => {
+        const counter = callCounter.getStore();
+        if (counter) counter.calls += 1;
         if (info.rateLimitRemaining !== undefined && Number.isFinite(info.rateLimitRemaining)) {
           this.remaining.set(accountId, info.rateLimitRemaining);
         }

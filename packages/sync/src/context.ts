@@ -3,6 +3,17 @@ import type { Database } from '@hds/db';
 import type { HerokuCallInfo, OAuthClientConfig, RetryPolicy } from '@hds/heroku';
 import type { Dispatcher } from 'undici';
 
+/** What one sweep of an account did. */
+export interface SweepStats {
+  durationMs: number;
+  /** Apps in the account's list. */
+  appsSeen: number;
+  /** Links the sweep found behind their app's newest release (their delivery lost, or not there yet). */
+  linksBehind: number;
+  /** Heroku calls the sweep made (pages, releases, config, webhook and app checks). */
+  calls: number;
+}
+
 /** Tunables, with defaults fit for production; tests shorten the times. */
 export interface SyncOptions {
   /** How long a link's fetch lease lasts; another worker may take over a lease that expired. */
@@ -11,8 +22,14 @@ export interface SyncOptions {
   rateLimitBackoffMs: number;
   /** Share of an account's hourly budget (4,500 requests) the reconciler may spend. */
   reconcileBudgetShare: number;
-  /** Never reconcile a link more often than this. */
+  /** Never sweep an account (or, polling per link, reconcile a link) more often than this. */
   reconcileMinIntervalMs: number;
+  /** The reconciler's bucket holds this long of its share (or one sweep): what a burst of follow-ups may borrow. */
+  reconcileBucketMs: number;
+  /** Without evidence of a lost delivery, a link's webhook is checked at most this often (budget permitting). */
+  webhookCheckIntervalMs: number;
+  /** A release the sweep sees whose delivery has not arrived this long after it was released: check the webhook. */
+  webhookGraceMs: number;
   /** Heroku's hourly request budget per account. */
   accountHourlyBudget: number;
   /** Below this many remaining requests, the reconciler leaves the account alone for a while. */
@@ -25,7 +42,10 @@ export const defaultSyncOptions: SyncOptions = {
   leaseMs: 60_000,
   rateLimitBackoffMs: 30_000,
   reconcileBudgetShare: 0.1,
-  reconcileMinIntervalMs: 60_000,
+  reconcileMinIntervalMs: 10_000,
+  reconcileBucketMs: 60_000,
+  webhookCheckIntervalMs: 24 * 3_600_000,
+  webhookGraceMs: 120_000,
   accountHourlyBudget: 4500,
   reconcileBudgetFloor: 450,
   reconcileReleaseWindow: 10,
@@ -45,6 +65,8 @@ export interface SyncHooks {
   herokuCall?(info: HerokuCallInfo & { accountId: string }): void;
   /** A release was committed; `receivedAt` is when its webhook arrived (absent for reconciles). */
   releaseApplied?(info: { linkId: string; version: number; changedVars: number; receivedAt?: number }): void;
+  /** A sweep of an account's app list ended. */
+  sweepFinished?(info: SweepStats & { accountId: string }): void;
 }
 
 export interface SyncDeps {

@@ -11,6 +11,7 @@ import { syncLink } from './link-sync.js';
 import { findLinkByProject, type LinkRow } from './links.js';
 import { formatMappings } from './mappings.js';
 import { releasePathReset, setLinkState } from './release-path/index.js';
+import { noteCaughtUp } from './released-at.js';
 import { newestSucceededRelease } from './releases.js';
 import { queueWebhookCleanup, runWebhookCleanups } from './webhook-cleanups.js';
 import { ensureWebhook } from './webhooks.js';
@@ -109,7 +110,16 @@ async function recordEnable(
               enabled: true,
               ...(current.enabled ? {} : { state: 'active' as const, lastError: null }),
               // Release versions are per app: moving to another app starts over (and its old webhook is not ours to keep).
-              ...(sameApp ? {} : { ...releasePathReset, webhookId: null }),
+              // What the reconciler saw of the old app says nothing about the new one.
+              ...(sameApp
+                ? {}
+                : {
+                    ...releasePathReset,
+                    webhookId: null,
+                    releasedAtSeen: null,
+                    lastReconciledAt: null,
+                    webhookSuspectSince: null,
+                  }),
               nextReconcileAt: sql`now()`,
               updatedAt: sql`now()`,
             },
@@ -197,6 +207,7 @@ async function completeEnable(
   }
 
   try {
+    const lookedAt = ctx.now();
     const newest = await newestSucceededRelease(client, {
       appId: link.appId,
       window: ctx.options.reconcileReleaseWindow,
@@ -210,6 +221,8 @@ async function completeEnable(
         raiseTo: newest,
       });
     }
+    // Applied the current release: the sweep covers the link from its next pass, without a check of its own.
+    await noteCaughtUp(ctx.db, { linkId: link.id, appId: link.appId, lookedAt });
   } catch (error) {
     const verdict = await judgeFailure(ctx, credentials, {
       startedAt,

@@ -68,3 +68,63 @@ describe('claimDueLinks', () => {
     expect(claimed).not.toContain(low.link.id);
   });
 });
+
+describe('claimDueSweeps', () => {
+  // 10% of 4,500 calls an hour: 0.125 calls a second; the bucket holds a minute of it (7.5 calls), or a sweep.
+  const options = { reconcileBudgetShare: 0.1, accountHourlyBudget: 4500, reconcileMinIntervalMs: 1000 };
+  const claimed = async (service: ReturnType<typeof testService>, accountId: string) =>
+    (await service.claimDueSweeps(1000)).some((c) => c.accountId === accountId);
+
+  it('sweeps an account as often as its bucket allows: a sweep that cost n calls waits until n are back', async () => {
+    const service = testService(database.client.db, { options });
+    const { accountId } = await seedLink(service);
+    expect(await claimed(service, accountId)).toBe(true);
+    expect(await claimed(service, accountId)).toBe(false); // claimed: not again while it runs
+
+    // A 10,000-app sweep ended a moment ago: 10 pages and 2 follow-ups, from a bucket that held 12.
+    const finish = (tokensAgoS: number) =>
+      database.client.db
+        .update(herokuAccounts)
+        .set({
+          sweepClaimedUntil: null,
+          sweepTokens: 0,
+          sweepTokensAt: sql`now() - ${tokensAgoS} * interval '1 second'`,
+          lastSweepCalls: 12,
+          lastSweptAt: sql`now() - interval '5 seconds'`,
+        })
+        .where(eq(herokuAccounts.id, accountId));
+    await finish(0);
+    expect(await claimed(service, accountId)).toBe(false);
+    // 12 calls come back in 96 s.
+    await finish(90);
+    expect(await claimed(service, accountId)).toBe(false);
+    await finish(97);
+    expect(await claimed(service, accountId)).toBe(true);
+    const [row] = await database.client.db.select().from(herokuAccounts).where(eq(herokuAccounts.id, accountId));
+    expect(row!.sweepTokens).toBeGreaterThanOrEqual(12);
+    expect(row!.sweepTokens).toBeLessThan(12.5);
+  });
+
+  it('never sweeps more often than the minimum interval, nor an account at its rate limit or low on budget', async () => {
+    const service = testService(database.client.db, { options: { ...options, reconcileMinIntervalMs: 60_000 } });
+    const recent = await seedLink(service);
+    const limited = await seedLink(service);
+    const low = await seedLink(service);
+    await database.client.db
+      .update(herokuAccounts)
+      .set({ lastSweptAt: sql`now() - interval '30 seconds'` })
+      .where(eq(herokuAccounts.id, recent.accountId));
+    await database.client.db
+      .update(herokuAccounts)
+      .set({ rateLimitedUntil: sql`now() + interval '1 minute'` })
+      .where(eq(herokuAccounts.id, limited.accountId));
+    await database.client.db
+      .update(herokuAccounts)
+      .set({ rateLimitRemaining: 10, rateLimitSeenAt: sql`now()` })
+      .where(eq(herokuAccounts.id, low.accountId));
+    const due = (await service.claimDueSweeps(1000)).map((c) => c.accountId);
+    expect(due).not.toContain(recent.accountId);
+    expect(due).not.toContain(limited.accountId);
+    expect(due).not.toContain(low.accountId);
+  });
+});

@@ -9,6 +9,7 @@ import { judgeFailure } from './failures.js';
 import { syncLink } from './link-sync.js';
 import { findLink } from './links.js';
 import { HEALED_BY_RECONCILE, setLinkState } from './release-path/index.js';
+import { noteCaughtUp } from './released-at.js';
 import { newestSucceededRelease } from './releases.js';
 import { runWebhookCleanups } from './webhook-cleanups.js';
 import { ensureWebhook, type WebhookCheck } from './webhooks.js';
@@ -20,21 +21,36 @@ export type ReconcileReason = 'schedule' | 'manual' | 'recovery';
 
 export type ReconcileResult =
   | { outcome: 'skipped'; reason: string }
-  | { outcome: 'checked'; newestRelease: number | undefined; applied: number | undefined; webhook: WebhookCheck }
+  | {
+      outcome: 'checked';
+      newestRelease: number | undefined;
+      applied: number | undefined;
+      /** Undefined when only the releases were checked. */
+      webhook: WebhookCheck | undefined;
+    }
   | { outcome: 'cleaned_up'; webhookDeleted: boolean }
   | { outcome: 'failed'; state: string; message: string }
   | { outcome: 'rate_limited'; retryAt: Date };
 
+/** What a reconcile looks at: the newest releases (one call, and a fetch when behind), the webhook (one call). */
+export interface ReconcileChecks {
+  releases: boolean;
+  webhook: boolean;
+}
+
+const FULL_CHECK: ReconcileChecks = { releases: true, webhook: true };
+
 /**
  * Checks one link against Heroku, for when webhooks get lost: applies the newest succeeded release if the link
- * is behind, and re-creates the webhook if Heroku no longer has it. For a disabled link whose webhook could not
- * be deleted at opt-out, tries the deletion again.
+ * is behind, and re-creates the webhook if Heroku no longer has it (a sweep asks for one of the two only). For a
+ * disabled link whose webhook could not be deleted at opt-out, tries the deletion again.
  */
 export async function reconcileLink(
   ctx: SyncContext,
   credentials: AccountCredentials,
-  options: { linkId: string; reason: ReconcileReason; owner: string },
+  options: { linkId: string; reason: ReconcileReason; owner: string; checks?: ReconcileChecks },
 ): Promise<ReconcileResult> {
+  const checks = options.checks ?? FULL_CHECK;
   const startedAt = ctx.now();
   const link = await findLink(ctx.db, options.linkId);
   if (!link) return { outcome: 'skipped', reason: 'no such link' };
@@ -50,10 +66,9 @@ export async function reconcileLink(
     await credentials.assertBudget(link.accountId);
     await runWebhookCleanups(ctx, credentials, { linkId: link.id, projectId: link.projectId, actor: 'reconciler' });
     const client = credentials.client(link.accountId);
-    const newest = await newestSucceededRelease(client, {
-      appId: link.appId,
-      window: ctx.options.reconcileReleaseWindow,
-    });
+    const newest = checks.releases
+      ? await newestSucceededRelease(client, { appId: link.appId, window: ctx.options.reconcileReleaseWindow })
+      : undefined;
     let applied: number | undefined;
     if (newest !== undefined) {
       // Fetches when a release was missed or the mappings changed since the applied one (the claim decides);
@@ -73,22 +88,29 @@ export async function reconcileLink(
         );
       }
     }
-    const webhook = await ensureWebhook(ctx, { db: ctx.db, client, link, actor: 'reconciler' });
-    await setLinkState(ctx.db, {
-      linkId: link.id,
-      appId: link.appId,
-      from: HEALED_BY_RECONCILE,
-      state: 'active',
-      lastError: null,
-      actor: 'reconciler',
-      detail: { reason: 'reconciled' },
-    });
+    // The newest releases were read and applied (or being applied by the lease's holder): caught up as of then.
+    if (checks.releases) await noteCaughtUp(ctx.db, { linkId: link.id, appId: link.appId, lookedAt: startedAt });
+    let webhook: WebhookCheck | undefined;
+    if (checks.webhook) {
+      webhook = (await ensureWebhook(ctx, { db: ctx.db, client, link, actor: 'reconciler' })).check;
+      if (checks.releases) {
+        await setLinkState(ctx.db, {
+          linkId: link.id,
+          appId: link.appId,
+          from: HEALED_BY_RECONCILE,
+          state: 'active',
+          lastError: null,
+          actor: 'reconciler',
+          detail: { reason: 'reconciled' },
+        });
+      }
+    }
     await ctx.db
       .update(herokuLinks)
-      .set({ lastReconciledAt: sql`now()` })
+      .set({ lastReconciledAt: sql`now()`, ...(checks.webhook ? webhookChecked(ctx) : {}) })
       .where(eq(herokuLinks.id, link.id));
     await credentials.flushRemaining(link.accountId);
-    return { outcome: 'checked', newestRelease: newest, applied, webhook: webhook.check };
+    return { outcome: 'checked', newestRelease: newest, applied, webhook };
   } catch (error) {
     const verdict = await judgeFailure(ctx, credentials, {
       startedAt,
@@ -113,6 +135,15 @@ export async function reconcileLink(
         return assertNever(verdict);
     }
   }
+}
+
+/** A link's webhook was just checked: the next routine check is an interval away (±10%), no evidence pending. */
+function webhookChecked(ctx: SyncContext) {
+  const ms = ctx.options.webhookCheckIntervalMs * (0.9 + ctx.random() * 0.2);
+  return {
+    webhookCheckDueAt: sql`now() + ${ms} * interval '1 millisecond'`,
+    webhookSuspectSince: null,
+  };
 }
 
 async function cleanUpWebhook(

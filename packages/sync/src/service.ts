@@ -16,6 +16,7 @@ import { findProject, insertProject, listProjects, type ProjectRow } from './pro
 import { claimDueLinks, reconcileLink, type ReconcileReason, type ReconcileResult } from './reconcile.js';
 import { processReleaseEvent, type ReleaseEventJob, type ReleaseEventResult } from './release-events.js';
 import { setLinkState } from './release-path/index.js';
+import { claimDueSweeps, sweepAccount, type SweepResult } from './sweep.js';
 
 export interface ProjectView extends ProjectRow {
   sync: SyncStatus;
@@ -69,8 +70,18 @@ export class SyncService {
     });
   }
 
+  /** Polling per link (`RECONCILE_MODE=per-link`): the links due for a check, booked. */
   claimDueLinks(limit: number): Promise<{ linkId: string; slot: number }[]> {
     return claimDueLinks(this.ctx, { limit });
+  }
+
+  /** Sweeping (`RECONCILE_MODE=sweep`): the accounts due for a sweep, claimed. */
+  claimDueSweeps(limit: number): Promise<{ accountId: string; slot: number }[]> {
+    return claimDueSweeps(this.ctx, { limit });
+  }
+
+  sweepAccount(accountId: string, owner: string): Promise<SweepResult> {
+    return sweepAccount(this.ctx, this.credentials, { accountId, owner });
   }
 
   // --- accounts -----------------------------------------------------------------------------------

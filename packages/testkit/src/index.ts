@@ -10,7 +10,13 @@ export { createTestDatabase, prepareTemplateDatabase, type TestDatabase } from '
 export { createTestRedis, deleteKeysWithPrefix, type TestRedis } from './redis.js';
 export { freePort, startRedisServer, type RedisServer } from './redis-server.js';
 export { waitFor } from './wait.js';
-export { repoRoot, sharedHerokuDir, sharedWebhookBodies, sharedWebhookBody } from './shared.js';
+export {
+  repoRoot,
+  sharedHasuraExamplesDir,
+  sharedHerokuDir,
+  sharedWebhookBodies,
+  sharedWebhookBody,
+} from './shared.js';
 export {
   runSourceEntrypoint,
   startBuiltProcess,
@@ -86,3 +92,13 @@ export { BrowserSession, decideOnHeroku, type BrowserAnswer } from './browser-se
 export { chromiumLaunchOptions, screenshotDirectory, type ScreenshotDirectory } from './screenshots.js';
 export { RequestGate, type HeldRequest } from './request-gate.js';
 export { startWebhookReceiver, type ReceivedWebhook, type ReceiverReply } from './webhook-receiver.js';
+export {
+  DEFAULT_POOL_SETTINGS,
+  startHasuraStandIn,
+  type EffectivePoolSettings,
+  type HasuraCall,
+  type HasuraMetadata,
+  type HasuraStandIn,
+  type HasuraStandInOptions,
+  type SourceMetadata,
+} from './hasura-stand-in/index.js';

@@ -7,6 +7,9 @@ export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 /** `../shared/heroku/` beside the project: Heroku's schema and real webhook bodies, read in place. */
 export const sharedHerokuDir = fileURLToPath(new URL('../../../../shared/heroku/', import.meta.url));
 
+/** `../shared/hasura/examples/`: real Hasura metadata API bodies (export, update, error answers), read in place. */
+export const sharedHasuraExamplesDir = fileURLToPath(new URL('../../../../shared/hasura/examples/', import.meta.url));
+
 /** Every example webhook body under ../shared/heroku/events, by file name, as raw bytes. */
 export function sharedWebhookBodies(): Map<string, Buffer> {
   const dir = `${sharedHerokuDir}events/`;

@@ -26,7 +26,29 @@ const webhookBody = z.strictObject({
     .meta({ description: 'Put the value in `data.value` (default: a thin body; fetch it with a read token)' }),
   vars,
 });
-const createBody = z.discriminatedUnion('kind', [webhookBody]);
+const hasuraBody = z.strictObject({
+  kind: z.literal('hasura'),
+  url: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .max(2048)
+    .meta({ description: "Hasura's base URL: the service calls `${url}/v1/metadata`" }),
+  adminSecret: z.string().min(1).max(1024).meta({ description: 'Encrypted at rest, never shown again' }),
+  source: z.string().min(1).max(256).optional().meta({ description: 'The source to keep current (default `default`)' }),
+  vars,
+});
+const fileBody = z.strictObject({
+  kind: z.literal('file'),
+  path: z
+    .string()
+    .min(1)
+    .max(1024)
+    .meta({
+      description: 'Relative to FILE_DESTINATIONS_ROOT; `..`, paths outside it and symlinks leading out are refused',
+    }),
+  format: z.enum(['raw', 'dotenv', 'json']).meta({ description: '`raw`: the value and a newline (one var)' }),
+  vars,
+});
+const createBody = z.discriminatedUnion('kind', [webhookBody, hasuraBody, fileBody]);
 
 const destinationState = z.enum(['active', 'failing', 'disabled']);
 const destinationView = z

@@ -323,3 +323,36 @@ describe('Platform API paging', () => {
     expect(byName[0]!.headers.get('next-range')).toBe('name ]app-0201..; max=1000, order=desc');
   });
 });
+
+describe('released_at', () => {
+  it('is the newest release’s time after every release, in GET /apps/{app} and in the app list', async () => {
+    let now = Date.parse('2026-03-01T10:00:00.250Z');
+    const h = await startSim({ clock: () => now });
+    try {
+      const owner = h.sim.createAccount({ email: 'released@example.com' });
+      const app = h.sim.createApp({ name: 'released-app', accountId: owner.id });
+      const releasedAt = async () => {
+        const one = (await h.api(`/apps/${app.name}`, { token: owner.apiKey })).body as { released_at: string };
+        const list = (await h.api('/apps', { token: owner.apiKey })).body as Array<{ id: string; released_at: string }>;
+        expect(list.find((a) => a.id === app.id)?.released_at).toBe(one.released_at);
+        return one.released_at;
+      };
+      expect(await releasedAt()).toBe('2026-03-01T10:00:00Z');
+      for (const at of ['2026-03-01T10:05:07.900Z', '2026-03-01T11:00:00.000Z']) {
+        now = Date.parse(at);
+        const { version } = h.sim.rotateCredentials({ app: app.name });
+        const [newest] = (
+          await h.api(`/apps/${app.name}/releases`, {
+            token: owner.apiKey,
+            headers: { range: 'version ..; order=desc, max=1' },
+          })
+        ).body as Array<{ version: number; created_at: string }>;
+        expect(newest!.version).toBe(version);
+        expect(await releasedAt()).toBe(newest!.created_at);
+        expect(await releasedAt()).toBe(at.replace(/\.\d{3}Z$/, 'Z'));
+      }
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -24,7 +24,9 @@
  *
  * After the schedule: faults cleared, held deliveries sent, the sim settled, the events queue drained, then the
  * frozen workers thawed (their late commits land last, where they would do the most harm) and every processor
- * finished; then a `reconcile-link` job per link, through the queue as the scheduler's tick enqueues it. Then the
+ * finished; then a sweep of each account (`reconcile-account`), through the queue as the scheduler's tick enqueues
+ * it, standing for "a day later" (no grace for a release without its delivery, every webhook due for its routine
+ * check: `rig.ts`). Then the
  * property (`check-property.ts`, which explains which releases may be skipped): per project, the env var is the
  * app's current DATABASE_URL, the link is active at the app's newest release with its one webhook, and the
  * `env_synced` audit rows are one per real change, in strictly increasing version order, chained value to value,

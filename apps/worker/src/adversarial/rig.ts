@@ -13,7 +13,15 @@ export const RIG_SETTINGS = {
   workers: 2,
   lockDurationMs: 400,
   stalledIntervalMs: 200,
-  sync: { rateLimitBackoffMs: 150, leaseMs: 50 },
+  // The final sweep stands for "a day later": a release without its delivery is evidence at once (no grace), every
+  // webhook is due for its routine check, and the reconciler's budget (5 calls a second) allows them all.
+  sync: {
+    rateLimitBackoffMs: 150,
+    leaseMs: 50,
+    webhookGraceMs: 0,
+    webhookCheckIntervalMs: 1,
+    accountHourlyBudget: 180_000,
+  },
 } as const;
 
 interface Worker {

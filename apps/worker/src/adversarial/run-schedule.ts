@@ -20,6 +20,8 @@ export interface ScheduleReport {
 
 interface World extends ScheduleReport {
   tested: AppUnderTest[];
+  /** The service's accounts (one per sim account). */
+  accountIds: string[];
   /** The faults in force. */
   faults: FaultPlan;
 }
@@ -94,6 +96,7 @@ async function setUp(rig: Rig, schedule: Schedule): Promise<World> {
     tested,
     apps: tested.map((t) => ({ id: t.appId, name: t.appName, linkId: t.linkId })),
     simAccountIds: accounts.map((a) => a.simId),
+    accountIds: accounts.map((a) => a.id),
     crashes: [],
     faults: {},
   };
@@ -205,38 +208,44 @@ async function settled(rig: Rig): Promise<void> {
 }
 
 /**
- * Runs a reconcile of every link through the queue, as the scheduler's tick does, and waits for each; returns
- * a violation for each that did not check its link.
+ * Sweeps every account through the queue, as the scheduler's tick does, and waits for each; a sweep that finds the
+ * account's budget spent (a 429 fault's rest) runs again once it is over. Returns a violation for each account
+ * whose sweep did not complete.
  */
 async function reconcileAll(rig: Rig, world: World): Promise<string[]> {
   const { pipeline } = rig;
   const producer = pipeline.producer;
   const queue = producer.queue(queueNames.reconcile);
-  const jobIds = await Promise.all(
-    world.tested.map(async ({ linkId }) => {
-      const id = await producer.add('reconcile-link', { linkId, reason: 'manual' }, { jobId: `adversarial-${linkId}` });
-      if (id === undefined) throw new Error('the reconcile job got no id');
-      return id;
+  const violations: string[] = [];
+  await Promise.all(
+    world.accountIds.map(async (accountId) => {
+      for (let attempt = 0; ; attempt += 1) {
+        const jobId = `adversarial-${accountId}-${attempt}`;
+        const id = await producer.add('reconcile-account', { accountId }, { jobId });
+        if (id === undefined) throw new Error('the sweep job got no id');
+        const state = await waitFor(
+          async () => {
+            const now = await queue.getJobState(id);
+            return now === 'completed' || now === 'failed' ? now : undefined;
+          },
+          { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 10, what: `sweep job ${id}` },
+        );
+        const job = await queue.getJob(id);
+        const result = job?.returnvalue as { outcome?: string; retryAt?: string } | undefined;
+        if (state === 'completed' && result?.outcome === 'rate_limited' && attempt < 5) {
+          const wait = Math.max(0, new Date(result.retryAt ?? 0).getTime() - Date.now()) + 10;
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          continue;
+        }
+        if (state === 'failed' || result?.outcome !== 'swept') {
+          violations.push(
+            `account ${accountId}: the sweep ended ${state} with ${JSON.stringify(result ?? job?.failedReason)}`,
+          );
+        }
+        return;
+      }
     }),
   );
-  const violations: string[] = [];
-  for (const [i, id] of jobIds.entries()) {
-    const state = await waitFor(
-      async () => {
-        const now = await queue.getJobState(id);
-        return now === 'completed' || now === 'failed' ? now : undefined;
-      },
-      { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 10, what: `reconcile job ${id}` },
-    );
-    const job = await queue.getJob(id);
-    const outcome = (job?.returnvalue as { outcome?: string } | undefined)?.outcome;
-    if (state === 'failed' || outcome !== 'checked') {
-      const app = world.tested[i]!.appName;
-      violations.push(
-        `${app}: the reconcile ended ${state} with ${JSON.stringify(job?.returnvalue ?? job?.failedReason)}`,
-      );
-    }
-  }
   await rig.inFlight.idle();
   return violations;
 }

@@ -1,6 +1,8 @@
 import type { Keyring, Logger } from '@hds/core';
 import type { Database } from '@hds/db';
 import type { DestinationKind } from '../kinds/kind.js';
+import { createFileKind } from '../kinds/file/file-kind.js';
+import { createHasuraKind } from '../kinds/hasura/hasura-kind.js';
 import { createWebhookKind } from '../kinds/webhook.js';
 import { type LookupAll } from '../outbound/check.js';
 import { createGuardedDispatcher } from '../outbound/dispatcher.js';
@@ -20,6 +22,8 @@ export function createDestinationKinds(options: {
   timeoutMs?: number;
   /** Tests: a resolver standing in for DNS. */
   lookup?: LookupAll;
+  /** `FILE_DESTINATIONS_ROOT`: without it there is no `file` kind (creating one is refused). */
+  fileRoot?: string;
 }): { kinds: DestinationKinds; close(): Promise<void> } {
   const lookup = options.lookup ? { lookup: options.lookup } : {};
   const dispatcher = createGuardedDispatcher({ policy: options.policy, ...lookup });
@@ -30,6 +34,13 @@ export function createDestinationKinds(options: {
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
       ...lookup,
     }),
+    hasura: createHasuraKind({
+      dispatcher,
+      policy: options.policy,
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      ...lookup,
+    }),
+    ...(options.fileRoot ? { file: createFileKind({ root: options.fileRoot }) } : {}),
   };
   return { kinds, close: () => dispatcher.close() };
 }
@@ -45,11 +56,13 @@ export function createDeliveries(options: {
   logger: Logger;
   hooks?: DeliveryHooks;
   lookup?: LookupAll;
+  fileRoot?: string;
 }): { engine: DeliveryEngine; kinds: DestinationKinds; close(): Promise<void> } {
   const made = createDestinationKinds({
     policy: options.policy,
     timeoutMs: options.timeoutMs,
     ...(options.lookup ? { lookup: options.lookup } : {}),
+    ...(options.fileRoot ? { fileRoot: options.fileRoot } : {}),
   });
   const engine = new DeliveryEngine({
     db: options.db,

@@ -1,5 +1,5 @@
 import type { Keyring, Logger } from '@hds/core';
-import { auditLog, type Database, type DeliveryStatus } from '@hds/db';
+import type { Database, DeliveryStatus } from '@hds/db';
 import { assertNever, envVarContext } from '@hds/sync';
 import { sql } from 'drizzle-orm';
 import type { DeliveryResult, DestinationKind } from '../kinds/kind.js';
@@ -48,6 +48,16 @@ interface ClaimedRow extends Record<string, unknown> {
   config: unknown;
   secrets_encrypted: string | null;
 }
+
+/** What `hds_delivery_claim` answers. */
+type ClaimAnswer =
+  | { claim: 'done'; status: DeliveryStatus | 'missing' }
+  | { claim: 'not_due' | 'leased'; wait_ms: number }
+  | { claim: 'busy' }
+  | { claim: 'claimed'; row: ClaimedRow };
+
+/** What an attempt can leave a delivery in (`hds_delivery_record`). */
+type RecordedStatus = 'delivered' | 'needs_restart' | 'gave_up' | 'failed';
 
 /** When a delivery waits for another attempt of the same destination and var, it looks again this soon. */
 const BUSY_RECHECK_MS = 250;
@@ -120,125 +130,82 @@ export class DeliveryEngine {
     }
   }
 
-  /** Takes the delivery for one attempt, or says why not now. */
+  /** Takes the delivery for one attempt, or says why not now (one round trip: `hds_delivery_claim`). */
   private async claim(deliveryId: string): Promise<ProcessResult | { row: ClaimedRow }> {
-    return this.options.db.transaction(async (tx) => {
-      const rows = await tx.execute<
-        ClaimedRow & { status: DeliveryStatus; state: string; due_in_ms: number; lease_ms: number | null }
-      >(sql`
-        select d.*, t.kind, t.config, t.secrets_encrypted, t.state,
-          extract(epoch from (d.next_attempt_at - now())) * 1000 as due_in_ms,
-          extract(epoch from (d.lease_until - now())) * 1000 as lease_ms
-        from deliveries d join destinations t on t.id = d.destination_id
-        where d.id = ${deliveryId} for update of d`);
-      const row = rows[0];
-      if (!row) return { kind: 'done', status: 'missing' } as const;
-      if (row.status !== 'pending' && row.status !== 'failed') return { kind: 'done', status: row.status } as const;
-      if (row.state === 'disabled') {
-        await tx.execute(sql`update deliveries set status = 'gave_up', last_error = 'the destination is disabled',
-          lease_until = null where id = ${deliveryId}`);
-        return { kind: 'done', status: 'gave_up' } as const;
-      }
-      const now = Date.now();
-      if (Number(row.due_in_ms) > 50)
-        return { kind: 'later', at: new Date(now + Number(row.due_in_ms)), reason: 'not_due' } as const;
-      if (row.lease_ms !== null && Number(row.lease_ms) > 0) {
-        return {
-          kind: 'later',
-          at: new Date(now + Math.min(Number(row.lease_ms), this.leaseMs)),
-          reason: 'busy',
-        } as const;
-      }
-      if (row.var_name !== null) {
-        // One attempt at a time per destination and var: the lock orders the claims, the check sees the others.
-        await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${row.destination_id} || ':' || ${row.var_name}))`);
-        const busy = await tx.execute(sql`select 1 from deliveries where destination_id = ${row.destination_id}
-          and var_name = ${row.var_name} and id <> ${deliveryId} and lease_until > now() limit 1`);
-        if (busy.length > 0) return { kind: 'later', at: new Date(now + BUSY_RECHECK_MS), reason: 'busy' } as const;
-      }
-      await tx.execute(sql`update deliveries set attempts = attempts + 1,
-        lease_until = now() + ${this.leaseMs} * interval '1 millisecond' where id = ${deliveryId}`);
-      return { row: { ...row, attempts: row.attempts + 1 } };
-    });
+    const rows = await this.options.db.execute<{ claim: ClaimAnswer }>(
+      sql`select hds_delivery_claim(${deliveryId}, ${this.leaseMs}) as claim`,
+    );
+    const answer = rows[0]?.claim;
+    if (!answer) throw new Error('hds_delivery_claim answered nothing');
+    const now = Date.now();
+    const claim = answer.claim;
+    switch (claim) {
+      case 'done':
+        return { kind: 'done', status: answer.status };
+      case 'not_due':
+        return { kind: 'later', at: new Date(now + Number(answer.wait_ms)), reason: 'not_due' };
+      case 'leased':
+        return { kind: 'later', at: new Date(now + Math.min(Number(answer.wait_ms), this.leaseMs)), reason: 'busy' };
+      case 'busy':
+        return { kind: 'later', at: new Date(now + BUSY_RECHECK_MS), reason: 'busy' };
+      case 'claimed':
+        return { row: answer.row };
+      default:
+        return assertNever(claim);
+    }
   }
 
-  /** Writes the attempt and its consequences; answers what the job does next. */
+  /**
+   * Writes the attempt and its consequences (delivered, a retry on the schedule, gave up, the destination failing
+   * or disabled, its audit row) in one round trip (`hds_delivery_record`); answers what the job does next.
+   */
   private async record(row: ClaimedRow, result: DeliveryResult, logger: Logger): Promise<ProcessResult> {
     const { db, scheduleMs, disableAfterMs, random } = this.options;
     const error = result.error ?? null;
     const code = result.statusCode ?? null;
-    return db.transaction(async (tx) => {
-      await tx.execute(sql`insert into delivery_attempts (delivery_id, outcome, status_code, error, latency_ms)
-        values (${row.id}, ${result.outcome}, ${code}, ${error}, ${result.latencyMs})`);
-      const settle = async (status: DeliveryStatus, extra = sql``) => {
-        await tx.execute(sql`update deliveries set status = case when status = 'superseded' and ${status} <> 'delivered'
-            then status else ${status} end,
-          lease_until = null, last_status_code = ${code}, last_error = ${error},
-          last_latency_ms = ${result.latencyMs} ${extra} where id = ${row.id}`);
-      };
-      const destinationHealthy = () =>
-        tx.execute(sql`update destinations set state = 'active', failing_since = null, last_error = null,
-          last_delivery_at = now(), updated_at = now() where id = ${row.destination_id} and state <> 'disabled'`);
-      const disable = async (reason: string) => {
-        const changed = await tx.execute(sql`update destinations set state = 'disabled', last_error = ${reason},
-          updated_at = now() where id = ${row.destination_id} and state <> 'disabled' returning id`);
-        if (changed.length > 0) {
-          await tx.insert(auditLog).values({
-            projectId: row.project_id,
-            action: 'destination_disabled',
-            actor: 'system',
-            detail: { destinationId: row.destination_id, reason },
-          });
-          logger.warn({ reason }, 'destination disabled');
-        }
-      };
-      const outcome = result.outcome;
-      switch (outcome) {
-        case 'delivered': {
-          await settle('delivered', sql`, delivered_at = now()`);
-          await destinationHealthy();
-          const commitToDeliveredMs = Math.max(0, Date.now() - new Date(row.created_at).getTime());
-          this.options.hooks?.delivered?.({ commitToDeliveredMs, test: row.test });
-          return { kind: 'done', status: 'delivered' };
-        }
-        case 'needs_restart':
-          await settle('needs_restart');
-          await destinationHealthy();
-          return { kind: 'done', status: 'needs_restart' };
-        case 'gave_up':
-          await settle('gave_up');
-          return { kind: 'done', status: 'gave_up' };
-        case 'disable':
-          await settle('gave_up');
-          await disable(error ?? 'the target asked to be disabled');
-          return { kind: 'done', status: 'gave_up' };
-        case 'retry': {
-          const failing = await tx.execute<{ failing_ms: number }>(sql`update destinations set
-              state = case when state = 'disabled' then state else 'failing' end,
-              failing_since = coalesce(failing_since, now()), last_error = ${error}, updated_at = now()
-            where id = ${row.destination_id}
-            returning extract(epoch from (now() - failing_since)) * 1000 as failing_ms`);
-          if (Number(failing[0]?.failing_ms ?? 0) >= disableAfterMs) {
-            await settle('gave_up');
-            await disable(`every delivery failed for ${Math.round(disableAfterMs / 3600_000)} h: ${error ?? ''}`);
-            return { kind: 'done', status: 'gave_up' };
-          }
-          const delay = nextAttemptDelay({
-            scheduleMs,
-            attemptsMade: row.attempts,
-            retryAfterMs: result.retryAfterMs,
-            ...(random ? { random } : {}),
-          });
-          if (delay === null) {
-            await settle('gave_up');
-            return { kind: 'done', status: 'gave_up' };
-          }
-          await settle('failed', sql`, next_attempt_at = now() + ${delay} * interval '1 millisecond'`);
-          return { kind: 'later', at: new Date(Date.now() + delay), reason: 'retry' };
-        }
-        default:
-          return assertNever(outcome);
+    const outcome = result.outcome;
+    let delay: number | null = null;
+    let disableReason: string | null = null;
+    switch (outcome) {
+      case 'delivered':
+      case 'needs_restart':
+      case 'gave_up':
+        break;
+      case 'disable':
+        disableReason = error ?? 'the target asked to be disabled';
+        break;
+      case 'retry':
+        delay = nextAttemptDelay({
+          scheduleMs,
+          attemptsMade: row.attempts,
+          retryAfterMs: result.retryAfterMs,
+          ...(random ? { random } : {}),
+        });
+        disableReason = `every delivery failed for ${Math.round(disableAfterMs / 3600_000)} h: ${error ?? ''}`;
+        break;
+      default:
+        return assertNever(outcome);
+    }
+    const rows = await db.execute<{ recorded: { status: RecordedStatus; disabled: boolean } }>(sql`
+      select hds_delivery_record(${row.id}, ${outcome}, ${code}, ${error}, ${Math.round(result.latencyMs)},
+        ${delay === null ? null : Math.round(delay)}, ${disableAfterMs}, ${disableReason}) as recorded`);
+    const recorded = rows[0]?.recorded;
+    if (!recorded) throw new Error('hds_delivery_record answered nothing');
+    if (recorded.disabled) logger.warn({ reason: disableReason }, 'destination disabled');
+    const status = recorded.status;
+    switch (status) {
+      case 'delivered': {
+        const commitToDeliveredMs = Math.max(0, Date.now() - new Date(row.created_at).getTime());
+        this.options.hooks?.delivered?.({ commitToDeliveredMs, test: row.test });
+        return { kind: 'done', status };
       }
-    });
+      case 'needs_restart':
+      case 'gave_up':
+        return { kind: 'done', status };
+      case 'failed':
+        return { kind: 'later', at: new Date(Date.now() + (delay ?? 0)), reason: 'retry' };
+      default:
+        return assertNever(status);
+    }
   }
 }

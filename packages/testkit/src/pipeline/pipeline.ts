@@ -31,6 +31,8 @@ export interface PipelineOptions {
   heroku?: { retry?: RetryPolicy; timeoutMs?: number };
   /** Reconcile tick; long by default so that reconciles only run when a test asks. */
   reconcileTickMs?: number;
+  /** How the reconciler works (default `sweep`, as in production). */
+  reconcileMode?: 'sweep' | 'per-link';
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   /** Attempts and backoff of release-event jobs instead of the catalog's (a test that outlasts every attempt). */
@@ -46,6 +48,8 @@ export interface PipelineOptions {
     allowedHosts?: string[];
     lookup?: LookupAll;
     sweepIntervalMs?: number;
+    /** FILE_DESTINATIONS_ROOT: with it, file destinations can be made. */
+    fileRoot?: string;
   };
 }
 
@@ -137,6 +141,7 @@ export class Pipeline {
       timeoutMs: d.timeoutMs ?? 2000,
       logger: this.logger,
       ...(d.lookup ? { lookup: d.lookup } : {}),
+      ...(d.fileRoot ? { fileRoot: d.fileRoot } : {}),
     });
   }
 
@@ -234,6 +239,7 @@ export class Pipeline {
       metrics: createWorkerMetrics(createMetricsRegistry('worker')),
       concurrency: this.options.concurrency ?? 16,
       reconcileTickMs: this.options.reconcileTickMs ?? 3_600_000,
+      ...(this.options.reconcileMode === undefined ? {} : { reconcileMode: this.options.reconcileMode }),
       ...(this.options.lockDurationMs === undefined ? {} : { lockDurationMs: this.options.lockDurationMs }),
       ...(this.options.stalledIntervalMs === undefined ? {} : { stalledIntervalMs: this.options.stalledIntervalMs }),
     });

@@ -1,0 +1,100 @@
+import { constants } from 'node:fs';
+import { access, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { DestinationConfigError, type DestinationKind } from '../kind.js';
+import { writeFileAtomically } from './atomic-write.js';
+import { FILE_FORMATS, renderFile } from './formats.js';
+import { normalizeDestinationPath, resolveDestinationPath, UnsafePathError } from './safe-path.js';
+
+const fileConfig = z.object({ path: z.string(), format: z.enum(FILE_FORMATS) });
+const fileSecrets = z.object({}).strict();
+const fileCreateInput = z.object({
+  /** Relative to `FILE_DESTINATIONS_ROOT` (an absolute path inside it is accepted and stored relative). */
+  path: z.string().min(1).max(1024),
+  format: z.enum(FILE_FORMATS),
+});
+
+export type FileConfig = z.infer<typeof fileConfig>;
+export type FileCreateInput = z.infer<typeof fileCreateInput>;
+type FileSecrets = z.infer<typeof fileSecrets>;
+
+/**
+ * One write at a time per file in this process: `dotenv` and `json` read the file, change one variable and write it
+ * back, so two deliveries to the same file must not interleave. (Two worker processes writing one shared file are
+ * not serialized here; see docs.)
+ */
+const tails = new Map<string, Promise<unknown>>();
+function withLock<T>(path: string, work: () => Promise<T>): Promise<T> {
+  const previous = tails.get(path) ?? Promise.resolve();
+  const run = previous.then(work, work);
+  const tail = run.catch(() => undefined);
+  tails.set(path, tail);
+  void tail.then(() => {
+    if (tails.get(path) === tail) tails.delete(path);
+  });
+  return run;
+}
+
+async function readIfPresent(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The `file` destination: writes a var's value, atomically, to a file under `root` (`FILE_DESTINATIONS_ROOT`), in
+ * the `raw`, `dotenv` or `json` format. The path is checked when the destination is created and again before every
+ * write (a symlink leading out that appeared since is refused). Nothing is written outside the root.
+ */
+export function createFileKind(options: { root: string }): DestinationKind<FileConfig, FileSecrets, FileCreateInput> {
+  return {
+    name: 'file',
+    createInput: fileCreateInput,
+    config: fileConfig,
+    secrets: fileSecrets,
+    async prepare({ input }) {
+      try {
+        const path = normalizeDestinationPath({ root: options.root, path: input.path });
+        await resolveDestinationPath({ root: options.root, path });
+        return { config: { path, format: input.format }, secrets: {} };
+      } catch (err) {
+        if (err instanceof UnsafePathError) throw new DestinationConfigError(err.message);
+        throw err;
+      }
+    },
+    async deliver({ config, delivery }) {
+      const started = performance.now();
+      const latency = () => Math.round(performance.now() - started);
+      try {
+        const target = await resolveDestinationPath({ root: options.root, path: config.path });
+        if (delivery.test) {
+          await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+          await access(dirname(target), constants.W_OK);
+          return { outcome: 'delivered', latencyMs: latency() };
+        }
+        await withLock(target, async () => {
+          await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+          // Checked again once the directories exist: nothing may have been swapped in on the way.
+          const checked = await resolveDestinationPath({ root: options.root, path: config.path });
+          const existing = config.format === 'raw' ? undefined : await readIfPresent(checked);
+          const content = renderFile({
+            format: config.format,
+            name: delivery.varName,
+            value: delivery.value,
+            existing,
+          });
+          await writeFileAtomically(checked, content);
+        });
+        return { outcome: 'delivered', latencyMs: latency() };
+      } catch (err) {
+        if (err instanceof UnsafePathError) return { outcome: 'gave_up', error: err.message, latencyMs: latency() };
+        const code = (err as NodeJS.ErrnoException).code ?? 'error';
+        return { outcome: 'retry', error: `could not write ${config.path}: ${code}`, latencyMs: latency() };
+      }
+    },
+  };
+}
