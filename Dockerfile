@@ -11,6 +11,7 @@ COPY packages/core/package.json packages/core/
 COPY packages/db/package.json packages/db/
 COPY packages/destinations/package.json packages/destinations/
 COPY packages/heroku/package.json packages/heroku/
+COPY packages/migrate-data/package.json packages/migrate-data/
 COPY packages/queue/package.json packages/queue/
 COPY packages/sync/package.json packages/sync/
 COPY packages/testkit/package.json packages/testkit/
@@ -28,6 +29,11 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund && rm -rf node_mo
 
 FROM node:20-bookworm-slim AS runtime
 LABEL heroku-db-sync.stage=runtime
+# pg_dump for data migrations off Heroku (Debian's postgresql-client: PostgreSQL 15 on bookworm, so it reads source
+# databases of PostgreSQL 15 and older; see the README).
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends postgresql-client \
+  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
@@ -41,6 +47,8 @@ COPY --from=build /app/packages/destinations/package.json packages/destinations/
 COPY --from=build /app/packages/destinations/dist packages/destinations/dist
 COPY --from=build /app/packages/heroku/package.json packages/heroku/
 COPY --from=build /app/packages/heroku/dist packages/heroku/dist
+COPY --from=build /app/packages/migrate-data/package.json packages/migrate-data/
+COPY --from=build /app/packages/migrate-data/dist packages/migrate-data/dist
 COPY --from=build /app/packages/queue/package.json packages/queue/
 COPY --from=build /app/packages/queue/dist packages/queue/dist
 COPY --from=build /app/packages/sync/package.json packages/sync/

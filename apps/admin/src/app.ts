@@ -1,6 +1,7 @@
 import type { DestinationsService } from '@hds/destinations';
 import { createOpsRoutes, type Logger, type ReadinessCheck } from '@hds/core';
 import type { JobProducer } from '@hds/queue';
+import type { MigrationService } from '@hds/migrate-data';
 import type { SyncService } from '@hds/sync';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
@@ -21,6 +22,8 @@ export interface AdminAppOptions {
   sync: SyncService;
   /** Destinations, deliveries and project read tokens. */
   destinations: DestinationsService;
+  /** Data migrations (their `enqueue` puts jobs on the producer's `data-migrations` queue). */
+  migrations: MigrationService;
   /** Enqueues reconciles; its queues are the ones Bull Board shows. */
   producer: JobProducer;
   logger: Logger;
@@ -46,7 +49,7 @@ export interface AdminAppOptions {
  * `/healthz`, `/readyz` and `/metrics`.
  */
 export function createAdminApp(options: AdminAppOptions): Express {
-  const { sync, destinations, producer, logger, config } = options;
+  const { sync, destinations, migrations, producer, logger, config } = options;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -65,7 +68,14 @@ export function createAdminApp(options: AdminAppOptions): Express {
 
   app.use(requestContext({ logger, metrics: createHttpMetrics(options.registry) }));
   app.use(createOpsRoutes({ registry: options.registry, checks: options.readinessChecks }));
-  const api = createApiRouter({ sync, destinations, producer, reconcileRearmed, adminToken: config.adminToken });
+  const api = createApiRouter({
+    sync,
+    destinations,
+    migrations,
+    producer,
+    reconcileRearmed,
+    adminToken: config.adminToken,
+  });
   app.use('/api', api);
 
   const basic = requireBasic(config.adminToken);
@@ -97,6 +107,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
     createConsoleRouter({
       sync,
       destinations,
+      migrations,
       producer,
       secureCookies,
       oauthEnabled: config.oauth !== undefined,

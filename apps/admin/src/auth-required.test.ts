@@ -39,6 +39,7 @@ function areas(): { api: RouteSpec[]; basic: RouteSpec[] } {
   const apiRouter = createApiRouter({
     sync: admin.sync,
     destinations: admin.destinations,
+    migrations: admin.migrations,
     producer: admin.producer,
     reconcileRearmed: noop,
     adminToken: ADMIN_TOKEN,
@@ -48,6 +49,7 @@ function areas(): { api: RouteSpec[]; basic: RouteSpec[] } {
     createConsoleRouter({
       sync: admin.sync,
       destinations: admin.destinations,
+      migrations: admin.migrations,
       producer: admin.producer,
       secureCookies: false,
       oauthEnabled: false,

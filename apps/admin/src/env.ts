@@ -31,6 +31,8 @@ export const AdminEnv = z
     /** As the worker's: a destination URL is checked at creation too (a refused one is a 422). */
     DESTINATIONS_ALLOW_PRIVATE: z.stringbool().default(false),
     DESTINATIONS_ALLOWED_HOSTS: z.string().default(''),
+    /** The pg_dump binary the migration checks run (it must read the source server's major version). */
+    PG_DUMP_PATH: z.string().min(1).default('pg_dump'),
     /** As the worker's: a file destination's path is checked under it at creation (a refused one is a 422). */
     FILE_DESTINATIONS_ROOT: z.string().min(1).optional(),
   })

@@ -92,6 +92,7 @@ function apiRoutes(): RouteSpec[] {
   const router = createApiRouter({
     sync: admin.sync,
     destinations: admin.destinations,
+    migrations: admin.migrations,
     producer: admin.producer,
     reconcileRearmed: async () => {},
     adminToken: ADMIN_TOKEN,
@@ -122,6 +123,8 @@ function validBody(
  * Valid path parameters: the plain project (which a hostile call could damage), the account, its var, and
  * well-formed ids of a destination, delivery and read token it does not have.
  */
+/** Valid path parameters: the plain project (which a hostile call could damage), the account, its var. */
+// A migration that does not exist: its routes answer 404 (or 409), and change nothing.
 const validParams = () => ({
   id: plain,
   accountId,
@@ -129,6 +132,7 @@ const validParams = () => ({
   destinationId: '00000000-0000-4000-8000-000000000001',
   deliveryId: '00000000-0000-4000-8000-000000000002',
   tokenId: '00000000-0000-4000-8000-000000000003',
+  migrationId: '00000000-0000-4000-8000-000000000000',
 });
 
 interface Hostile {
@@ -406,6 +410,7 @@ function consoleForms(): Array<{ path: string; form: Record<string, string> }> {
   const router = createConsoleRouter({
     sync: admin.sync,
     destinations: admin.destinations,
+    migrations: admin.migrations,
     producer: admin.producer,
     secureCookies: false,
     oauthEnabled: true,
@@ -413,6 +418,7 @@ function consoleForms(): Array<{ path: string; form: Record<string, string> }> {
     apiDocument: createApiRouter({
       sync: admin.sync,
       destinations: admin.destinations,
+      migrations: admin.migrations,
       producer: admin.producer,
       reconcileRearmed: async () => {},
       adminToken: ADMIN_TOKEN,
@@ -430,6 +436,8 @@ function consoleForms(): Array<{ path: string; form: Record<string, string> }> {
     '/projects/:id/destinations/:destinationId/delete': {},
     '/projects/:id/deliveries/:deliveryId/redeliver': {},
     '/projects/:id/deliveries/redeliver': { hours: '24' },
+    '/projects/:id/migrations': { targetUrl: 'postgres://u:p@127.0.0.1:9/never-started' },
+    '/projects/:id/migrations/:migrationId/cancel': {},
   };
   const posts = routesOf(router).filter((r) => r.method === 'POST');
   expect(posts.map((r) => r.path).sort()).toEqual(Object.keys(forms).sort());

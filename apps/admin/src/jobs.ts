@@ -15,3 +15,15 @@ export async function enqueueReconcile(
     });
   }
 }
+
+/** Queues a data migration (job id = migration id). Redis not answering is a 503. */
+export async function enqueueMigration(producer: JobProducer, migrationId: string): Promise<void> {
+  try {
+    await producer.add('data-migration', { migrationId }, { jobId: migrationId });
+  } catch (err) {
+    throw Object.assign(
+      new ApiError(503, 'queue_unavailable', 'the migration is recorded but could not be queued; try again'),
+      { cause: err },
+    );
+  }
+}

@@ -1,11 +1,13 @@
 import { createLogger, createMetricsRegistry, Keyring, listen, onShutdown, secretWarnings } from '@hds/core';
 import { createDb, pingDb } from '@hds/db';
 import { createDestinationKinds, DestinationsService, parseOutboundPolicy, splitAllowedHosts } from '@hds/destinations';
+import { MigrationService, targetAddressCheck } from '@hds/migrate-data';
 import { createRedis, JobProducer, pingRedis, redisConnected } from '@hds/queue';
 import { SyncService } from '@hds/sync';
 import { createAdminApp } from './app.js';
 import { redisOAuthStateStore } from './auth/oauth-state.js';
 import { listenForProjectChanges } from './console/project-events.js';
+import { enqueueMigration } from './jobs.js';
 import { adminSecrets, loadAdminEnv } from './env.js';
 
 const env = loadAdminEnv();
@@ -46,9 +48,24 @@ const producer = new JobProducer({ connection: redis, prefix: env.QUEUE_PREFIX }
 // Open project pages follow changes: Postgres notifications, pushed as server-sent events.
 const projectEvents = listenForProjectChanges({ sql: database.sql, logger });
 
+const migrations = new MigrationService({
+  sync,
+  settings: {
+    pgDumpBin: env.PG_DUMP_PATH,
+    checkTarget: targetAddressCheck({
+      policy: parseOutboundPolicy({
+        allowPrivate: env.DESTINATIONS_ALLOW_PRIVATE,
+        allowedHosts: splitAllowedHosts(env.DESTINATIONS_ALLOWED_HOSTS),
+      }),
+    }),
+  },
+  enqueue: (migrationId) => enqueueMigration(producer, migrationId),
+});
+
 const app = createAdminApp({
   sync,
   destinations,
+  migrations,
   producer,
   logger,
   registry: createMetricsRegistry('admin'),

@@ -69,6 +69,11 @@ const WorkerEnvFields = z.object({
   DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
   /** How often the relay sweeps the outbox for deliveries the queue never got or lost. */
   DELIVERY_SWEEP_MS: ms(30_000),
+  /** Data migrations run at once by this process, and tables each copies at once. */
+  MIGRATION_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
+  MIGRATION_COPY_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+  /** The pg_dump binary (it must be at least the source server's major version). */
+  PG_DUMP_PATH: z.string().min(1).default('pg_dump'),
 });
 export const WorkerEnv = WorkerEnvFields.check(strongSecrets(workerSecrets));
 export type WorkerEnv = z.infer<typeof WorkerEnv>;

@@ -1,11 +1,14 @@
 import type { Logger } from '@hds/core';
 import type { DeliveryEngine } from '@hds/destinations';
 import { jobCatalog, parseJobData, releaseEventJobId, type JobData, type JobName, type JobProducer } from '@hds/queue';
+import type { MigrationService } from '@hds/migrate-data';
 import { assertNever, type SyncService } from '@hds/sync';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 
 export interface HandlerContext {
   sync: SyncService;
+  /** Runs data migrations; a worker without it does not consume the migrations queue. */
+  migrations?: MigrationService;
   producer: JobProducer;
   logger: Logger;
   /** Links (or accounts) claimed per reconcile tick. */
@@ -76,6 +79,16 @@ export const handlers: { [N in JobName]: Handler<N> } = {
     return { outcome: 'ok', result: { scheduled: due.length } };
   },
 
+  'data-migration': async ({ data, job, ctx }) => {
+    if (!ctx.migrations) throw new UnrecoverableError('this worker does not run data migrations');
+    const result = await ctx.migrations.run({
+      migrationId: data.migrationId,
+      lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+      report: (progress) => job.updateProgress({ ...progress }),
+    });
+    return { outcome: result.state, result };
+  },
+
   'reconcile-account': async ({ data, job, ctx }) => {
     const result = await ctx.sync.sweepAccount(data.accountId, `sweep:${job.id ?? data.accountId}`);
     // A spent budget is recorded on the account: its next sweep waits for it, so this job is done either way.
@@ -114,6 +127,7 @@ export async function runJob(job: Job, token: string | undefined, ctx: HandlerCo
   const bindings: Record<string, unknown> = { jobId: job.id, job: name, attempt: job.attemptsMade + 1 };
   if ('linkId' in data) bindings.linkId = data.linkId;
   if ('version' in data) bindings.release = data.version;
+  if ('migrationId' in data) bindings.migrationId = data.migrationId;
   const logger = ctx.logger.child(bindings);
   const handler = handlers[name] as Handler<typeof name>;
   return handler({ data, job, token, logger, ctx });

@@ -10,6 +10,7 @@ import {
 import { createDb, pingDb } from '@hds/db';
 import { createDeliveries, parseOutboundPolicy, splitAllowedHosts } from '@hds/destinations';
 import { createRedis, pingRedis } from '@hds/queue';
+import { MigrationService, targetAddressCheck } from '@hds/migrate-data';
 import { SyncService } from '@hds/sync';
 import express from 'express';
 import { workerSecrets, loadWorkerEnv } from './env.js';
@@ -71,8 +72,24 @@ const sync = new SyncService({
   hooks: metrics.hooks,
 });
 
+const migrations = new MigrationService({
+  sync,
+  settings: {
+    pgDumpBin: env.PG_DUMP_PATH,
+    copyConcurrency: env.MIGRATION_COPY_CONCURRENCY,
+    checkTarget: targetAddressCheck({
+      policy: parseOutboundPolicy({
+        allowPrivate: env.DESTINATIONS_ALLOW_PRIVATE,
+        allowedHosts: splitAllowedHosts(env.DESTINATIONS_ALLOWED_HOSTS),
+      }),
+    }),
+  },
+});
+
 const runtime = await startWorkerRuntime({
   sync,
+  migrations,
+  migrationConcurrency: env.MIGRATION_CONCURRENCY,
   redis,
   prefix: env.QUEUE_PREFIX,
   logger,

@@ -1,6 +1,7 @@
 import type { Logger } from '@hds/core';
 import { startRelay, type DeliveryEngine, type Relay, type RelayOptions } from '@hds/destinations';
 import { jobCatalog, JobProducer, queueNames } from '@hds/queue';
+import type { MigrationService } from '@hds/migrate-data';
 import type { SyncService } from '@hds/sync';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -9,6 +10,9 @@ import type { WorkerMetrics } from './metrics.js';
 
 export interface WorkerRuntimeOptions {
   sync: SyncService;
+  /** With it, the worker also runs data migrations (`migrationConcurrency` at a time). */
+  migrations?: MigrationService;
+  migrationConcurrency?: number;
   /** A worker-role connection (maxRetriesPerRequest: null); the runtime duplicates it for its workers. */
   redis: Redis;
   prefix: string;
@@ -48,6 +52,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   const producer = new JobProducer({ connection: options.redis, prefix: options.prefix });
   const ctx: HandlerContext = {
     sync: options.sync,
+    ...(options.migrations ? { migrations: options.migrations } : {}),
     producer,
     logger: options.logger,
     reconcileBatch: options.reconcileBatch ?? 200,
@@ -76,6 +81,12 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     }),
     new Worker(queueNames.deliveries, processor, { ...common, concurrency: options.deliveryConcurrency ?? 64 }),
   ];
+  if (options.migrations) {
+    // Long jobs: the lock is renewed while they run; a dead worker's migration is taken over and resumes.
+    workers.push(
+      new Worker(queueNames.migrations, processor, { ...common, concurrency: options.migrationConcurrency ?? 1 }),
+    );
+  }
 
   for (const worker of workers) {
     worker.on('failed', (job, err) => {

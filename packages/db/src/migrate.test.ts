@@ -29,6 +29,7 @@ describe('runMigrations', () => {
         select table_name from information_schema.tables where table_schema = 'public' order by table_name`;
       expect(tables.map((t) => t.table_name)).toEqual([
         'audit_log',
+        'data_migrations',
         'deliveries',
         'delivery_attempts',
         'destinations',

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -11,6 +12,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 
@@ -68,6 +70,10 @@ export const auditActions = [
   'token_revoked',
   /** Env values were read in clear (`?reveal=true`), by `ADMIN_TOKEN` or a project read token. */
   'env_revealed',
+  /** A data migration's cut-over pointed the env var at the target database. */
+  'env_cutover',
+  'migration_started',
+  'migration_cancelled',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
@@ -402,4 +408,76 @@ export const projectTokens = pgTable(
     revokedAt: timestamptz('revoked_at'),
   },
   (t) => [index('project_tokens_project_idx').on(t.projectId)],
+);
+
+/** A data migration's states, in the order a migration goes through them (then one of the last three). */
+export const dataMigrationStates = [
+  'queued',
+  'preflight',
+  'schema',
+  'copying',
+  'constraints',
+  'verifying',
+  'cutover',
+  'done',
+  'failed',
+  'cancelled',
+] as const;
+export type DataMigrationState = (typeof dataMigrationStates)[number];
+
+/** One table's progress (partitions are listed under their parent, whose counts are their sums). */
+export interface DataMigrationTable {
+  name: string;
+  rows: number;
+  rowsCopied: number;
+  bytes: number;
+  bytesCopied: number;
+  done: boolean;
+  partitions?: DataMigrationTable[];
+}
+
+/** The encryption context of a migration's target URL: its ciphertext is bound to its migration. */
+export const dataMigrationTargetContext = (migrationId: string) => `data-migration:${migrationId}:target`;
+
+/**
+ * A copy of a project's Heroku Postgres to a target database (packages/migrate-data). The target URL is encrypted
+ * like an env var value; job data holds only the migration's id.
+ */
+export const dataMigrations = pgTable(
+  'data_migrations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    linkId: uuid('link_id')
+      .notNull()
+      .references(() => herokuLinks.id, { onDelete: 'cascade' }),
+    targetUrlEncrypted: text('target_url_encrypted').notNull(),
+    targetRedacted: text('target_redacted').notNull(),
+    cutover: boolean('cutover').notNull().default(false),
+    maintenance: boolean('maintenance').notNull().default(false),
+    state: text('state', { enum: dataMigrationStates }).notNull().default('queued'),
+    tables: jsonb('tables').$type<DataMigrationTable[]>().notNull().default([]),
+    bytesCopied: bigint('bytes_copied', { mode: 'number' }).notNull().default(0),
+    bytesTotal: bigint('bytes_total', { mode: 'number' }).notNull().default(0),
+    /** The target's objects before the schema went in (oids by catalog): what a cancel must not drop. */
+    targetBaseline: jsonb('target_baseline').$type<Record<string, string[]>>(),
+    /** Whether this migration put the Heroku app in maintenance mode (and so must take it out). */
+    maintenanceOn: boolean('maintenance_on').notNull().default(false),
+    cancelRequested: boolean('cancel_requested').notNull().default(false),
+    error: text('error'),
+    cutoverAt: timestamptz('cutover_at'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+    finishedAt: timestamptz('finished_at'),
+  },
+  (t) => [
+    index('data_migrations_project_idx').on(t.projectId, t.createdAt),
+    // One migration at a time per project.
+    uniqueIndex('data_migrations_one_active_idx')
+      .on(t.projectId)
+      .where(sql`${t.state} not in ('done', 'failed', 'cancelled')`),
+    check('data_migrations_state_check', sql`${t.state} in (${sqlList(dataMigrationStates)})`),
+  ],
 );

@@ -85,6 +85,21 @@ export const jobCatalog = {
       removeOnFail: { age: 3600 },
     },
   },
+  /**
+   * Copies a project's Heroku Postgres to a target database (packages/migrate-data). Job id = the migration's id.
+   * The data is the id only: the target URL is encrypted in the migration's row. A retried or taken-over job resumes
+   * from the migration's state, with the table it was on.
+   */
+  'data-migration': {
+    queue: queueNames.migrations,
+    schema: z.object({ migrationId: z.uuid() }),
+    options: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 10_000, jitter: 0.5 },
+      removeOnComplete: { age: 30 * DAY_S, count: 1000 },
+      removeOnFail: { age: 30 * DAY_S },
+    },
+  },
 } as const satisfies Record<string, JobDefinition>;
 
 export type JobName = keyof typeof jobCatalog;

@@ -6,6 +6,8 @@ export const queueNames = {
   reconcile: 'heroku-reconcile',
   /** Outbound deliveries to destinations, one job per delivery id (worker relay → worker). */
   deliveries: 'deliveries',
+  /** Data migrations off Heroku Postgres, one job per migration (admin → worker). */
+  migrations: 'data-migrations',
 } as const;
 
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];

@@ -19,3 +19,6 @@ export { type ReconcileReason, type ReconcileResult, CALLS_PER_RECONCILE } from 
 export { type SweepResult } from './sweep.js';
 export { webhookUrl, webhookSecret } from './webhooks.js';
 export { reencryptCredentials } from './key-rotation.js';
+export { cutOverDatabase, databaseMapping, DATABASE_CONFIG_VAR } from './cutover.js';
+export { type LinkRow, findLinkByProject } from './links.js';
+export { appendAudit } from './audit.js';

@@ -37,8 +37,20 @@ describe('reencryptCredentials', () => {
     expect(await rotated.setEnvVar(projectId, 'DATABASE_URL', 'postgres://u:old-key-secret@h/d')).toEqual({
       changed: false,
     });
-    expect(await rotated.reencryptCredentials()).toEqual({ envVars: 1, accounts: 1, destinations: 1, deliveries: 1 });
-    expect(await rotated.reencryptCredentials()).toEqual({ envVars: 0, accounts: 0, destinations: 0, deliveries: 0 });
+    expect(await rotated.reencryptCredentials()).toEqual({
+      envVars: 1,
+      accounts: 1,
+      destinations: 1,
+      deliveries: 1,
+      migrations: 0,
+    });
+    expect(await rotated.reencryptCredentials()).toEqual({
+      envVars: 0,
+      accounts: 0,
+      destinations: 0,
+      deliveries: 0,
+      migrations: 0,
+    });
 
     const onlyNew = Keyring.fromSpecs([newKey]);
     const [destinationRow] = await database.client.db
@@ -84,7 +96,13 @@ describe('reencryptCredentials', () => {
     await before.setEnvVar(projectId, 'DATABASE_URL', 'postgres://u:under-kx1@h/d');
 
     const rotated = testService(own.client.db, { keyring: Keyring.fromSpecs([newKey, oldKey]) });
-    expect(await rotated.reencryptCredentials()).toEqual({ envVars: 1, accounts: 1, destinations: 0, deliveries: 0 });
+    expect(await rotated.reencryptCredentials()).toEqual({
+      envVars: 1,
+      accounts: 1,
+      destinations: 0,
+      deliveries: 0,
+      migrations: 0,
+    });
 
     // The old key can go now.
     const onlyNew = testService(own.client.db, { keyring: Keyring.fromSpecs([newKey]) });

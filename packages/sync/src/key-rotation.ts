@@ -1,4 +1,11 @@
-import { deliveries, destinations, herokuAccounts, projectEnvVars } from '@hds/db';
+import {
+  dataMigrations,
+  dataMigrationTargetContext,
+  deliveries,
+  destinations,
+  herokuAccounts,
+  projectEnvVars,
+} from '@hds/db';
 import { and, eq, or, sql, type SQL, type AnyColumn } from 'drizzle-orm';
 import { tokenContext } from './accounts.js';
 import type { SyncContext } from './context.js';
@@ -21,7 +28,7 @@ const notUnderKey = (column: AnyColumn, keyId: string): SQL =>
  */
 export async function reencryptCredentials(
   ctx: RotationDeps,
-): Promise<{ envVars: number; accounts: number; destinations: number; deliveries: number }> {
+): Promise<{ envVars: number; accounts: number; destinations: number; deliveries: number; migrations: number }> {
   const { keyring } = ctx;
   const primary = keyring.primaryKeyId;
   let envVars = 0;
@@ -78,11 +85,39 @@ export async function reencryptCredentials(
   }
   const destinationCount = await reencryptDestinations(ctx);
   const deliveryCount = await reencryptDeliveries(ctx);
+  const migrations = await reencryptMigrationTargets(ctx);
   ctx.logger.info(
-    { envVars, accounts, destinations: destinationCount, deliveries: deliveryCount, keyId: keyring.primaryKeyId },
+    {
+      envVars,
+      accounts,
+      destinations: destinationCount,
+      deliveries: deliveryCount,
+      migrations,
+      keyId: keyring.primaryKeyId,
+    },
     're-encrypted credentials under the primary key',
   );
-  return { envVars, accounts, destinations: destinationCount, deliveries: deliveryCount };
+  return { envVars, accounts, destinations: destinationCount, deliveries: deliveryCount, migrations };
+}
+
+/** Data migrations' target URLs (packages/migrate-data), bound to their migration. */
+async function reencryptMigrationTargets({ db, keyring }: RotationDeps): Promise<number> {
+  let count = 0;
+  const stale = await db
+    .select({ id: dataMigrations.id })
+    .from(dataMigrations)
+    .where(notUnderKey(dataMigrations.targetUrlEncrypted, keyring.primaryKeyId));
+  for (const { id } of stale) {
+    await db.transaction(async (tx) => {
+      const [row] = await tx.select().from(dataMigrations).where(eq(dataMigrations.id, id)).for('update');
+      if (!row || !keyring.needsRotation(row.targetUrlEncrypted)) return;
+      const context = dataMigrationTargetContext(id);
+      const targetUrlEncrypted = keyring.encrypt(keyring.decrypt(row.targetUrlEncrypted, context), context);
+      await tx.update(dataMigrations).set({ targetUrlEncrypted }).where(eq(dataMigrations.id, id));
+      count += 1;
+    });
+  }
+  return count;
 }
 
 /** A destination's secrets (`destination:<id>`, the binding `@hds/destinations` seals them with). */

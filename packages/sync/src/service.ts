@@ -50,7 +50,13 @@ export class SyncService {
   }
 
   /** Re-encrypts stored credentials under the primary key of ENCRYPTION_KEYS (after a key rotation). */
-  reencryptCredentials(): Promise<{ envVars: number; accounts: number; destinations: number; deliveries: number }> {
+  reencryptCredentials(): Promise<{
+    envVars: number;
+    accounts: number;
+    destinations: number;
+    deliveries: number;
+    migrations: number;
+  }> {
     return reencryptCredentials(this.ctx);
   }
 

@@ -32,6 +32,7 @@ export const apiTags = {
   Audit: 'What changed, when, by whom',
   Destinations: "Where a project's committed values go next: webhooks, deliveries, redelivery",
   'Read tokens': "Tokens a receiver uses to read its own project's revealed env",
+  Migrations: 'Moving off Heroku: copy the database to a target, verify it, cut over',
   API: 'This document',
 } as const;
 export type ApiTag = keyof typeof apiTags;

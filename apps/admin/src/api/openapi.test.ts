@@ -38,6 +38,8 @@ function describedOperations(doc: OpenApiDocument): { method: string; path: stri
   );
 }
 
+const NEEDS_A_REAL_DATABASE = new Set(['startMigration', 'getMigration', 'cancelMigration']);
+
 describe("the admin API's OpenAPI document", () => {
   it('is valid OpenAPI 3.1 (@readme/openapi-parser: the specification schema, operation ids, parameters)', async () => {
     expect(document.openapi).toBe('3.1.0');
@@ -57,6 +59,7 @@ describe("the admin API's OpenAPI document", () => {
     const router = createApiRouter({
       sync: admin.sync,
       destinations: admin.destinations,
+      migrations: admin.migrations,
       producer: admin.producer,
       reconcileRearmed: async () => {},
       adminToken: 'unused-admin-token',
@@ -78,7 +81,12 @@ describe("the admin API's OpenAPI document", () => {
     const app = sim.createApp({ name: 'sushi-prod', accountId: owner.id });
     const account = await admin.api('POST', '/api/heroku/accounts', { body: { apiKey: SEED_KEY } });
     const project = await admin.createProject({ name: 'described' });
-    const ids: Record<string, string> = { id: project.id, accountId: account.json.id, name: 'LOG_LEVEL' };
+    const ids: Record<string, string> = {
+      id: project.id,
+      accountId: account.json.id,
+      name: 'LOG_LEVEL',
+      migrationId: '00000000-0000-4000-8000-000000000000',
+    };
     // A destination with a delivery, and a read token, for the routes that name one.
     const destination = await admin.destinations.create({
       projectId: project.id,
@@ -114,6 +122,13 @@ describe("the admin API's OpenAPI document", () => {
 
       expect(res.json?.error?.message ?? '', what).not.toMatch(/^no route for/);
       expect(Object.keys(op.responses ?? {}), what).toContain(String(res.status));
+      // A migration needs a real Heroku database: the sim here has none, so these answer a documented refusal
+      // (their successes are checked in packages/migrate-data and e2e/migrations.test.ts).
+      if (NEEDS_A_REAL_DATABASE.has(op.operationId ?? '')) {
+        expect([404, 422], what).toContain(res.status);
+        answered.push(`${method} ${path}`);
+        continue;
+      }
       expect(res.status, what).toBeLessThan(300);
       const documented = (op.responses![String(res.status)] as { content?: Record<string, { schema: object }> })
         .content?.['application/json']?.schema;

@@ -10,6 +10,7 @@ import { registerDestinationRoutes } from './destinations.js';
 import type { ApiDeps } from './deps.js';
 import { registerEnvVarRoutes } from './env-vars.js';
 import { registerHerokuSyncRoutes } from './heroku-sync.js';
+import { registerMigrationRoutes } from './migrations.js';
 import { createApiDocument, type OpenApiDocument } from './openapi-document.js';
 import { registerProjectRoutes } from './projects.js';
 
@@ -36,6 +37,7 @@ export function createApiRouter(deps: ApiDeps & { adminToken: string }): ApiRout
   registerHerokuSyncRoutes(api, deps);
   registerAuditRoutes(api, deps);
   registerDestinationRoutes(api, deps);
+  registerMigrationRoutes(api, deps);
   const served: { document?: OpenApiDocument } = {};
   api.route({
     method: 'get',

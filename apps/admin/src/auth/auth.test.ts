@@ -92,7 +92,7 @@ describe('Basic auth on the console, sign-in and Bull Board', () => {
         .map((q) => q.name)
         .sort(),
     );
-    expect(names).toEqual(['deliveries', 'heroku-events', 'heroku-reconcile']);
+    expect(names).toEqual(['data-migrations', 'deliveries', 'heroku-events', 'heroku-reconcile']);
   });
 
   it('leaves /healthz, /readyz and /metrics open, and counts requests by route template and status', async () => {

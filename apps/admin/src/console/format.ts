@@ -43,6 +43,9 @@ const ACTION_LABELS: Record<AuditAction, string> = {
   token_created: 'Read token created',
   token_revoked: 'Read token revoked',
   env_revealed: 'Values revealed',
+  env_cutover: 'Cut over to the new database',
+  migration_started: 'Data migration started',
+  migration_cancelled: 'Data migration cancelled',
 };
 
 export const actionLabel = (action: AuditAction): string => ACTION_LABELS[action];

@@ -12,6 +12,8 @@ export function layout(options: {
   flash?: Flash | undefined;
   /** A page that follows changes: the URL of its server-sent events (read by `/console.js`). */
   events?: string;
+  /** Reloads the page every so many seconds (for browsers without JavaScript, on pages that change by themselves). */
+  refreshSeconds?: number;
 }): string {
   const { flash } = options;
   return `<!doctype html>${
@@ -20,6 +22,11 @@ export function layout(options: {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${options.title} · heroku-db-sync</title>
+        ${
+          options.refreshSeconds
+            ? html`<noscript><meta http-equiv="refresh" content="${String(options.refreshSeconds)}" /></noscript>`
+            : null
+        }
         <link rel="stylesheet" href="/console.css" />
         ${options.events ? html`<script src="/console.js" defer></script>` : null}
       </head>

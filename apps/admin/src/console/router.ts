@@ -1,4 +1,5 @@
 import type { DestinationsService } from '@hds/destinations';
+import type { MigrationService } from '@hds/migrate-data';
 import type { JobProducer } from '@hds/queue';
 import { SyncError, type SyncService } from '@hds/sync';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
@@ -16,6 +17,7 @@ import { consoleJs } from './live-script.js';
 import { renderApiReferencePage } from './pages/api-reference-page.js';
 import { renderErrorPage } from './pages/error-page.js';
 import { renderDestinationCreatedPage } from './pages/destinations-section.js';
+import { renderMigrationPage } from './pages/migration-page.js';
 import { renderOptOutPage, renderProjectPage } from './pages/project-page.js';
 import { renderProjectsPage } from './pages/projects-page.js';
 import type { ProjectEvents } from './project-events.js';
@@ -25,6 +27,7 @@ import { consoleCss } from './styles.js';
 export interface ConsoleDeps {
   sync: SyncService;
   destinations: DestinationsService;
+  migrations: MigrationService;
   producer: JobProducer;
   secureCookies: boolean;
   oauthEnabled: boolean;
@@ -83,6 +86,16 @@ const redeliverForm = z.object({
   destinationId: uuid.optional(),
   hours: z.coerce.number().int().min(1).max(720).default(24),
 });
+const checkbox = z
+  .literal('yes')
+  .optional()
+  .transform((v) => v === 'yes');
+const migrationForm = z.object({
+  targetUrl: z.string().trim().min(1, 'is required').max(2048, 'is too long'),
+  cutover: checkbox,
+  maintenance: checkbox,
+});
+const migrationParams = z.object({ id: uuid, migrationId: uuid });
 
 /** How each form names its fields, for its error messages. */
 const labels = {
@@ -94,6 +107,7 @@ const labels = {
   destination: { id: 'The project', destinationId: 'The destination', deliveryId: 'The delivery' },
   webhook: { url: 'URL', vars: 'Vars', includeValue: 'Include the value' },
   redeliver: { destinationId: 'The destination', hours: 'Hours' },
+  migration: { targetUrl: 'Target database URL', cutover: 'Cut over', maintenance: 'Maintenance mode' },
 };
 
 /**
@@ -228,11 +242,12 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
       }
       throw err;
     }
-    const [vars, accounts, audit, destinationList] = await Promise.all([
+    const [vars, accounts, audit, destinationList, migrations] = await Promise.all([
       sync.listEnvVars(id, false),
       sync.listAccounts(),
       sync.listAudit(id, { limit: 50 }),
       deps.destinations.list(id),
+      deps.migrations.list(id, 5),
     ]);
     const destinations = await Promise.all(
       destinationList.map(async (destination) => ({
@@ -263,6 +278,7 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
         appsError,
         audit,
         destinations,
+        migrations,
         csrfToken: getSession(res).csrfToken,
         oauthEnabled: deps.oauthEnabled,
         flash: takeFlash(req, res, deps.secureCookies),
@@ -349,6 +365,53 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
       );
       return `/projects/${id}#destinations`;
     }, destinationsPath),
+  );
+
+  router.get('/projects/:id/migrations/:migrationId', async (req, res) => {
+    const params = migrationParams.safeParse(req.params);
+    if (!params.success) throw new SyncError('not_found', 'no such migration');
+    const project = await sync.getProject(params.data.id);
+    const migration = await deps.migrations.get(params.data.id, params.data.migrationId);
+    res.type('html').send(
+      renderMigrationPage({
+        project,
+        migration,
+        csrfToken: getSession(res).csrfToken,
+        flash: takeFlash(req, res, deps.secureCookies),
+      }),
+    );
+  });
+
+  router.post(
+    '/projects/:id/migrations',
+    action(
+      async (req, res) => {
+        const id = pageProjectId(req);
+        const form = parseForm(migrationForm, req.body, labels.migration);
+        const migration = await deps.migrations.start({ projectId: id, ...form });
+        flash(res, 'ok', 'Migration queued.');
+        return `/projects/${id}/migrations/${migration.id}`;
+      },
+      (req) => `${projectPath(req)}#migrations`,
+    ),
+  );
+
+  router.post(
+    '/projects/:id/migrations/:migrationId/cancel',
+    action(
+      async (req, res) => {
+        const params = migrationParams.safeParse(req.params);
+        if (!params.success) throw new SyncError('not_found', 'no such migration');
+        await deps.migrations.cancel(params.data.id, params.data.migrationId);
+        flash(res, 'ok', 'Cancelling: the target is being put back as it was.');
+        return `/projects/${params.data.id}/migrations/${params.data.migrationId}`;
+      },
+      (req) => {
+        // Back to the migration's page only when both ids are well-formed (never a `//…` off-site path).
+        const params = migrationParams.safeParse(req.params);
+        return params.success ? `/projects/${params.data.id}/migrations/${params.data.migrationId}` : projectPath(req);
+      },
+    ),
   );
 
   router.post(

@@ -13,7 +13,9 @@ import {
   type TestRedis,
 } from '@hds/testkit';
 import type { Redis } from 'ioredis';
+import { MigrationService, targetAddressCheck } from '@hds/migrate-data';
 import { createAdminApp } from '../app.js';
+import { enqueueMigration } from '../jobs.js';
 import type { HerokuOAuthConfig } from '../auth/heroku-oauth.js';
 import { redisOAuthStateStore } from '../auth/oauth-state.js';
 import { listenForProjectChanges } from '../console/project-events.js';
@@ -26,6 +28,7 @@ export interface AdminHarness {
   url: string;
   sync: SyncService;
   destinations: DestinationsService;
+  migrations: MigrationService;
   producer: JobProducer;
   database: TestDatabase;
   testRedis: TestRedis;
@@ -110,9 +113,15 @@ export async function startAdmin(
     { port: 0, host: '127.0.0.1' },
   );
   const url = server.url;
+  const migrations = new MigrationService({
+    sync,
+    settings: { checkTarget: targetAddressCheck({ policy: parseOutboundPolicy({ allowPrivate: true }) }) },
+    enqueue: (migrationId) => enqueueMigration(producer, migrationId),
+  });
   holder.app = createAdminApp({
     sync,
     destinations,
+    migrations,
     producer,
     logger,
     registry: createMetricsRegistry('admin'),
@@ -149,6 +158,7 @@ export async function startAdmin(
     url,
     sync,
     destinations,
+    migrations,
     producer,
     database,
     testRedis,

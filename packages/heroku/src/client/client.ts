@@ -83,6 +83,23 @@ export class HerokuClient {
     return (await this.read({ method: 'GET', path: `/apps/${seg(app)}`, route: '/apps/{app}' }, appSchema)).value;
   }
 
+  /** The app's current config vars (`GET /apps/{app}/config-vars`). */
+  async getConfigVars(app: string): Promise<ConfigVars> {
+    const call = { method: 'GET', path: `/apps/${seg(app)}/config-vars`, route: '/apps/{app}/config-vars' } as const;
+    return (await this.read(call, configVarsSchema)).value;
+  }
+
+  /** Puts the app in or out of maintenance mode (`PATCH /apps/{app}`). */
+  async setMaintenance(app: string, maintenance: boolean): Promise<App> {
+    const call = {
+      method: 'PATCH',
+      path: `/apps/${seg(app)}`,
+      route: '/apps/{app}',
+      body: { maintenance },
+    } as const;
+    return (await this.read(call, appSchema)).value;
+  }
+
   /** The app's config as of release `version`: what a release event refers to. */
   async getReleaseConfigVars(app: string, version: number): Promise<ConfigVars> {
     const call = {

@@ -28,7 +28,7 @@ export interface EnvVarWrite {
   name: string;
   value: string;
   source: EnvVarSource;
-  action: Extract<AuditAction, 'env_set' | 'env_synced'>;
+  action: Extract<AuditAction, 'env_set' | 'env_synced' | 'env_cutover'>;
   actor: AuditActor;
 }
 

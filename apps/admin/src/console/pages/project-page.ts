@@ -1,3 +1,4 @@
+import type { MigrationView } from '@hds/migrate-data';
 import type { AccountView, AuditEntry, EnvVarView, ProjectView, SyncStatus } from '@hds/sync';
 import { CSRF_FIELD } from '../../auth/session.js';
 import { actionLabel, shortFingerprint, stateBadge, when } from '../format.js';
@@ -5,6 +6,7 @@ import { html, type SafeHtml } from '../html.js';
 import { destinationsSection, type DestinationWithLog } from './destinations-section.js';
 import { layout, type Flash } from '../layout.js';
 import { stateHelp } from '../state-help.js';
+import { migrationsSection } from './migration-page.js';
 
 export interface ProjectPageData {
   project: ProjectView;
@@ -19,6 +21,7 @@ export interface ProjectPageData {
   csrfToken: string;
   oauthEnabled: boolean;
   flash?: Flash | undefined;
+  migrations?: MigrationView[];
 }
 
 const DEFAULT_TARGET = 'HASURA_GRAPHQL_DATABASE_URL';
@@ -317,6 +320,12 @@ export function renderProjectPage(data: ProjectPageData): string {
       <h1>${data.project.name}</h1>
       ${envSection(data, csrf)} ${syncSection(data, csrf)}
       ${destinationsSection({ projectId: data.project.id, destinations: data.destinations, csrf })}
+      ${migrationsSection({
+        projectId: data.project.id,
+        migrations: data.migrations ?? [],
+        csrf,
+        syncEnabled: data.project.sync.enabled,
+      })}
       ${auditSection(data)}`,
   });
 }
