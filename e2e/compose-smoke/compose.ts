@@ -40,7 +40,7 @@ interface Inspected {
 
 /** The resolved compose file (`compose config`): what each service gets once variables are substituted. */
 export interface ResolvedCompose {
-  services: Record<string, { environment?: Record<string, string | null>; restart?: string }>;
+  services: Record<string, { environment?: Record<string, string | null>; restart?: string; profiles?: string[] }>;
 }
 
 export const PROJECT_LABEL = 'com.docker.compose.project';
@@ -108,6 +108,7 @@ export class ComposeProject {
   /**
    * Waits until every service of the file runs and is healthy (`workers` worker containers), and the one-shot
    * `restart: 'no'` services exited 0. Fails at once when a container exited with an error or was restarted.
+   * Services of an optional profile (`profiles:`, e.g. `hasura`) are not started by a plain `up` and are skipped.
    */
   async waitHealthy(options: { workers: number; timeoutMs: number }): Promise<ContainerState[]> {
     const config = await this.config();
@@ -117,6 +118,7 @@ export class ComposeProject {
       const containers = await this.containers();
       problems = [];
       for (const [service, spec] of Object.entries(config.services)) {
+        if (spec.profiles && spec.profiles.length > 0) continue;
         const mine = containers.filter((c) => c.service === service);
         const oneShot = spec.restart === 'no';
         const expected = service === 'worker' ? options.workers : 1;
