@@ -15,6 +15,9 @@ const CUT_BY_RESET = new Set([
   'ECONNRESET',
 ]);
 
+/** Attempts of one query across resets: the first, its retry on the new pool, and one more if that was cut too. */
+const RESET_ATTEMPTS = 3;
+
 export const cutByReset = (err: unknown): boolean => CUT_BY_RESET.has(String((err as { code?: unknown }).code));
 
 /**
@@ -77,16 +80,21 @@ export class SwappablePool {
     return true;
   }
 
-  /** Runs `query` on the current pool; once more on a newer pool if a rotation's reset cut it. */
+  /**
+   * Runs `query` on the current pool; once more on a newer pool if a rotation's reset cut it. A retry that the next
+   * rotation's reset cuts as well (rotations close together) moves on to the pool after that, up to
+   * `RESET_ATTEMPTS` attempts in all.
+   */
   async query<T>(query: (sql: Sql) => Promise<T>): Promise<{ result: T; retried: boolean; generation: number }> {
-    const used = this.current;
-    try {
-      return { result: await query(used.sql), retried: false, generation: used.generation };
-    } catch (err) {
-      if (!cutByReset(err)) throw err;
-      await this.newerThan(used.generation);
-      const retry = this.current;
-      return { result: await query(retry.sql), retried: true, generation: retry.generation };
+    let used = this.current;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return { result: await query(used.sql), retried: attempt > 1, generation: used.generation };
+      } catch (err) {
+        if (!cutByReset(err) || attempt >= RESET_ATTEMPTS) throw err;
+        await this.newerThan(used.generation);
+        used = this.current;
+      }
     }
   }
 
