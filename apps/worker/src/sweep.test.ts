@@ -92,6 +92,12 @@ describe('sweeps', () => {
       const after = linking.sim.requests().filter((r) => r.accountId === first.simAccountId);
       expect(after.length).toBeGreaterThan(0);
       expect(after.map((r) => `${r.method} ${r.path}`)).toEqual(after.map(() => 'GET /apps'));
+      // What the next sweep waits for in its bucket: the one page it took to see the 30 apps.
+      const [account] = await linking.sync.ctx.db
+        .select({ listCalls: herokuAccounts.lastSweepListCalls })
+        .from(herokuAccounts)
+        .where(eq(herokuAccounts.id, first.accountId));
+      expect(account?.listCalls).toBe(1);
     } finally {
       await linking.close();
     }

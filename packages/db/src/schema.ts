@@ -133,12 +133,15 @@ export const herokuAccounts = pgTable('heroku_accounts', {
   rateLimitSeenAt: timestamptz('rate_limit_seen_at'),
   /**
    * The reconciler's share of the account's budget, as a token bucket (`sweepTokens` as of `sweepTokensAt`): a
-   * sweep starts when it holds the last sweep's cost, and every call the sweep makes is taken from it.
+   * sweep starts when it holds what the last sweep spent to see the account's apps, and every call the sweep makes
+   * (follow-ups included, which may leave the bucket in debt) is taken from it.
    */
   sweepTokens: doublePrecision('sweep_tokens'),
   sweepTokensAt: timestamptz('sweep_tokens_at'),
-  /** Calls the last sweep made (what the next one is expected to cost), and when it started. */
+  /** Calls the last sweep made, and when it started. */
   lastSweepCalls: integer('last_sweep_calls'),
+  /** Of those, the calls it made to see the apps (pages, apps asked for one by one): what the next sweep needs. */
+  lastSweepListCalls: integer('last_sweep_list_calls'),
   lastSweptAt: timestamptz('last_swept_at'),
   /** A sweep claimed by a worker, until when (a crashed sweep's claim lapses). */
   sweepClaimedUntil: timestamptz('sweep_claimed_until'),

@@ -28,6 +28,11 @@ export async function countCalls<T>(work: () => Promise<T>): Promise<{ result: T
   return { result, calls: counter.calls };
 }
 
+/** Heroku calls made so far inside the current `countCalls` (0 outside one). */
+export function callsSoFar(): number {
+  return callCounter.getStore()?.calls ?? 0;
+}
+
 interface CachedCredential {
   token: string;
   generation: number;

@@ -75,34 +75,42 @@ describe('claimDueSweeps', () => {
   const claimed = async (service: ReturnType<typeof testService>, accountId: string) =>
     (await service.claimDueSweeps(1000)).some((c) => c.accountId === accountId);
 
-  it('sweeps an account as often as its bucket allows: a sweep that cost n calls waits until n are back', async () => {
+  it('sweeps an account as often as its bucket allows: once the debt of the last sweep is repaid and its pages are back', async () => {
     const service = testService(database.client.db, { options });
     const { accountId } = await seedLink(service);
     expect(await claimed(service, accountId)).toBe(true);
     expect(await claimed(service, accountId)).toBe(false); // claimed: not again while it runs
 
-    // A 10,000-app sweep ended a moment ago: 10 pages and 2 follow-ups, from a bucket that held 12.
+    // A 10,000-app sweep ended a moment ago: 10 pages and 3 follow-ups (a lost delivery: newest releases, config,
+    // webhook check), from a bucket that held 10. The next sweep needs its 10 pages back: 13 calls, 104 s; not the
+    // 13 calls of the last sweep on top of its debt (16 calls, 128 s), which would count the follow-ups twice.
     const finish = (tokensAgoS: number) =>
       database.client.db
         .update(herokuAccounts)
         .set({
           sweepClaimedUntil: null,
-          sweepTokens: 0,
+          sweepTokens: -3,
           sweepTokensAt: sql`now() - ${tokensAgoS} * interval '1 second'`,
-          lastSweepCalls: 12,
+          lastSweepCalls: 13,
+          lastSweepListCalls: 10,
           lastSweptAt: sql`now() - interval '5 seconds'`,
         })
         .where(eq(herokuAccounts.id, accountId));
     await finish(0);
     expect(await claimed(service, accountId)).toBe(false);
-    // 12 calls come back in 96 s.
-    await finish(90);
+    await finish(100);
     expect(await claimed(service, accountId)).toBe(false);
-    await finish(97);
+    await finish(105);
     expect(await claimed(service, accountId)).toBe(true);
     const [row] = await database.client.db.select().from(herokuAccounts).where(eq(herokuAccounts.id, accountId));
-    expect(row!.sweepTokens).toBeGreaterThanOrEqual(12);
-    expect(row!.sweepTokens).toBeLessThan(12.5);
+    expect(row!.sweepTokens).toBeGreaterThanOrEqual(10);
+    expect(row!.sweepTokens).toBeLessThan(10.5);
+
+    // Idle for long, the bucket holds one sweep's pages (more than a minute of the share, 7.5 calls), no more.
+    await finish(3600);
+    expect(await claimed(service, accountId)).toBe(true);
+    const [full] = await database.client.db.select().from(herokuAccounts).where(eq(herokuAccounts.id, accountId));
+    expect(full!.sweepTokens).toBe(10);
   });
 
   it('never sweeps more often than the minimum interval, nor an account at its rate limit or low on budget', async () => {

@@ -2,7 +2,7 @@ import { scrubSecrets } from '@hds/core';
 import { herokuAccounts, herokuLinks } from '@hds/db';
 import type { App } from '@hds/heroku';
 import { and, eq, isNotNull, or, sql } from 'drizzle-orm';
-import { countCalls, type AccountCredentials } from './accounts.js';
+import { callsSoFar, countCalls, type AccountCredentials } from './accounts.js';
 import type { SweepStats, SyncContext } from './context.js';
 import { RateLimitedError } from './errors.js';
 import { judgeFailure } from './failures.js';
@@ -21,19 +21,28 @@ export type SweepResult =
   | { outcome: 'rate_limited'; retryAt: Date; calls: number }
   | { outcome: 'failed'; message: string; calls: number };
 
-type Outcome = { outcome: 'swept'; appsSeen: number; linksBehind: number } | Exclude<SweepResult, { outcome: 'swept' }>;
+type Outcome =
+  | { outcome: 'swept'; appsSeen: number; linksBehind: number; listCalls: number }
+  | Exclude<SweepResult, { outcome: 'swept' }>;
 
 /** The reconciler's share of an account's budget, in calls per second. */
 const sharePerSecond = (ctx: SyncContext) =>
   (ctx.options.reconcileBudgetShare * ctx.options.accountHourlyBudget) / 3600;
-/** What the reconciler's bucket holds when full (a new account's is). */
+/**
+ * What the reconciler's bucket holds when full (a new account's is). A sweep needs the calls it takes to see the
+ * account's apps (10 pages for 10,000 apps) in the bucket, so the bucket holds at least that.
+ */
 const bucketSize = (ctx: SyncContext) => (sharePerSecond(ctx) * ctx.options.reconcileBucketMs) / 1000;
 
 /**
  * Picks the accounts due for a sweep and claims them, in one statement (safe with several schedulers). An account
  * is due when its reconciler bucket (refilled at `reconcileBudgetShare` of its hourly budget, holding
- * `reconcileBucketMs` of it) holds what its last sweep cost, its last sweep began at least `reconcileMinIntervalMs`
- * ago, and it is neither rate limited nor low on budget. Accounts without a link to look after are never due.
+ * `reconcileBucketMs` of it) holds what its last sweep spent to see the apps, its last sweep began at least
+ * `reconcileMinIntervalMs` ago, and it is neither rate limited nor low on budget. Follow-ups (releases, config,
+ * webhook checks of links found behind) are taken from the bucket too and may leave it in debt: the next sweep
+ * waits until the debt is repaid and its pages are back, so the account's spending stays within its share, and a
+ * lost delivery delays the next sweep by its own follow-ups only (asking for the whole of the last sweep's cost
+ * would count them twice). Accounts without a link to look after are never due.
  */
 export async function claimDueSweeps(
   ctx: SyncContext,
@@ -45,7 +54,7 @@ export async function claimDueSweeps(
   const rows = await ctx.db.execute<{ id: string; slot: string }>(sql`
     with due as (
       select a.id,
-        least(greatest(${cap}::double precision, coalesce(a.last_sweep_calls, 1)),
+        least(greatest(${cap}::double precision, coalesce(a.last_sweep_list_calls, 1)),
           coalesce(a.sweep_tokens, ${cap}::double precision)
           + extract(epoch from now() - coalesce(a.sweep_tokens_at, now())) * ${rate}::double precision) as tokens
       from heroku_accounts a
@@ -61,7 +70,7 @@ export async function claimDueSweeps(
     ),
     chosen as (
       select due.id, due.tokens from due join heroku_accounts a using (id)
-      where due.tokens >= coalesce(a.last_sweep_calls, 1)
+      where due.tokens >= coalesce(a.last_sweep_list_calls, 1)
       limit ${options.limit}
     )
     update heroku_accounts h
@@ -95,7 +104,7 @@ export async function sweepAccount(
     .select({
       lastSweptAt: herokuAccounts.lastSweptAt,
       tokens: herokuAccounts.sweepTokens,
-      lastCalls: herokuAccounts.lastSweepCalls,
+      listCalls: herokuAccounts.lastSweepListCalls,
     })
     .from(herokuAccounts)
     .where(eq(herokuAccounts.id, options.accountId));
@@ -110,6 +119,7 @@ export async function sweepAccount(
       .set({
         sweepTokens: sql`coalesce(${herokuAccounts.sweepTokens}, ${bucketSize(ctx)}::double precision) - ${calls}`,
         lastSweepCalls: Math.max(1, calls),
+        ...(counted?.result.outcome === 'swept' ? { lastSweepListCalls: Math.max(1, counted.result.listCalls) } : {}),
         lastSweptAt: started,
         sweepClaimedUntil: null,
       })
@@ -155,6 +165,8 @@ interface SweepRun {
   /** Routine webhook checks this sweep may still make. */
   routineLeft: number;
   linksBehind: number;
+  /** Calls asking for linked apps the list lacks, one by one (part of seeing the apps). */
+  appCalls: number;
 }
 
 /** What a step of the sweep says: go on, or stop (the account's budget is spent). */
@@ -168,7 +180,7 @@ async function sweep(
     accountId: string;
     owner: string;
     started: Date;
-    account: { lastSweptAt: Date | null; tokens: number | null; lastCalls: number | null };
+    account: { lastSweptAt: Date | null; tokens: number | null; listCalls: number | null };
   },
 ): Promise<Outcome> {
   const { accountId } = options;
@@ -208,14 +220,16 @@ async function sweep(
     return listFailed(ctx, credentials, { accountId, links, error, started: options.started });
   }
   const byId = new Map(apps.map((app) => [app.id, app]));
+  // Seeing the apps: the pages, and (below) the linked apps the list lacks, asked for one by one.
+  let listCalls = callsSoFar();
 
   // Routine webhook checks: their own small share of the budget, plus what the bucket holds beyond half full
   // and this sweep's cost (an account whose sweeps are paced by the minimum interval, not by its budget).
-  const { lastSweptAt, tokens, lastCalls } = options.account;
+  const { lastSweptAt, tokens, listCalls: lastListCalls } = options.account;
   const elapsedMs =
     lastSweptAt === null ? ctx.options.reconcileMinIntervalMs : options.started.getTime() - lastSweptAt.getTime();
   const routineRate = ROUTINE_CHECK_SHARE * sharePerSecond(ctx);
-  const surplus = Math.max(0, Math.floor((tokens ?? bucketSize(ctx)) - bucketSize(ctx) / 2 - (lastCalls ?? 1)));
+  const surplus = Math.max(0, Math.floor((tokens ?? bucketSize(ctx)) - bucketSize(ctx) / 2 - (lastListCalls ?? 1)));
   const run: SweepRun = {
     ctx,
     credentials,
@@ -225,6 +239,7 @@ async function sweep(
     listedAt,
     routineLeft: Math.floor((elapsedMs / 1000) * routineRate + ctx.random()) + surplus,
     linksBehind: 0,
+    appCalls: 0,
   };
   // The longest-waiting routine checks first.
   const dueAt = (l: SweptLink) => webhookDueAt(ctx, l).getTime();
@@ -232,7 +247,8 @@ async function sweep(
     const step = await sweepLink(run, link, byId.get(link.appId));
     if (step.stop) return { outcome: 'rate_limited', retryAt: step.retryAt, calls: 0 };
   }
-  return { outcome: 'swept', appsSeen: apps.length, linksBehind: run.linksBehind };
+  listCalls += run.appCalls;
+  return { outcome: 'swept', appsSeen: apps.length, linksBehind: run.linksBehind, listCalls };
 }
 
 /** The app list could not be read: what that means for the account's links (401: all need re-authorization). */
@@ -301,14 +317,21 @@ async function sweepLink(run: SweepRun, link: SweptLink, listed: App | undefined
     // at the routine pace only.
     if (link.state === 'app_missing' && !(webhookDue && run.routineLeft > 0)) return GO_ON;
     if (link.state === 'app_missing') run.routineLeft -= 1;
-    try {
-      app = await run.credentials.client(run.accountId).getApp(link.appId);
-    } catch (error) {
+    const before = callsSoFar();
+    const asked = await run.credentials
+      .client(run.accountId)
+      .getApp(link.appId)
+      .then(
+        (found) => ({ found }),
+        (error: unknown) => ({ error }),
+      );
+    run.appCalls += callsSoFar() - before;
+    if ('error' in asked) {
       const verdict = await judgeFailure(ctx, run.credentials, {
         linkId: link.id,
         appId: link.appId,
         accountId: run.accountId,
-        error,
+        error: asked.error,
         actor: 'reconciler',
         startedAt: run.started,
       });
@@ -316,6 +339,7 @@ async function sweepLink(run: SweepRun, link: SweptLink, listed: App | undefined
       if (verdict.kind === 'permanent') await touchReconciled(ctx, link, webhookDue);
       return GO_ON;
     }
+    app = asked.found;
   }
 
   let webhookChecked = false;
