@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { DestinationConfigError, type DestinationKind } from '../kind.js';
 import { writeFileAtomically } from './atomic-write.js';
+import { FileBusyError, withFileLock } from './file-lock.js';
 import { FILE_FORMATS, renderFile } from './formats.js';
 import { normalizeDestinationPath, resolveDestinationPath, UnsafePathError } from './safe-path.js';
 
@@ -21,8 +22,7 @@ type FileSecrets = z.infer<typeof fileSecrets>;
 
 /**
  * One write at a time per file in this process: `dotenv` and `json` read the file, change one variable and write it
- * back, so two deliveries to the same file must not interleave. (Two worker processes writing one shared file are
- * not serialized here; see docs.)
+ * back, so two deliveries to the same file must not interleave. Across processes, `withFileLock` does the same.
  */
 const tails = new Map<string, Promise<unknown>>();
 function withLock<T>(path: string, work: () => Promise<T>): Promise<T> {
@@ -66,7 +66,7 @@ export function createFileKind(options: { root: string }): DestinationKind<FileC
         throw err;
       }
     },
-    async deliver({ config, delivery }) {
+    async deliver({ config, delivery, logger }) {
       const started = performance.now();
       const latency = () => Math.round(performance.now() - started);
       try {
@@ -80,20 +80,23 @@ export function createFileKind(options: { root: string }): DestinationKind<FileC
           await mkdir(dirname(target), { recursive: true, mode: 0o700 });
           // Checked again once the directories exist: nothing may have been swapped in on the way.
           const checked = await resolveDestinationPath({ root: options.root, path: config.path });
-          const existing = config.format === 'raw' ? undefined : await readIfPresent(checked);
-          const content = renderFile({
-            format: config.format,
-            name: delivery.varName,
-            value: delivery.value,
-            existing,
+          await withFileLock(checked, logger, async () => {
+            const existing = config.format === 'raw' ? undefined : await readIfPresent(checked);
+            const content = renderFile({
+              format: config.format,
+              name: delivery.varName,
+              value: delivery.value,
+              existing,
+            });
+            await writeFileAtomically(checked, content);
           });
-          await writeFileAtomically(checked, content);
         });
         return { outcome: 'delivered', latencyMs: latency() };
       } catch (err) {
         if (err instanceof UnsafePathError) return { outcome: 'gave_up', error: err.message, latencyMs: latency() };
         const code = (err as NodeJS.ErrnoException).code ?? 'error';
-        return { outcome: 'retry', error: `could not write ${config.path}: ${code}`, latencyMs: latency() };
+        const why = err instanceof FileBusyError ? `${code} (${err.message})` : code;
+        return { outcome: 'retry', error: `could not write ${config.path}: ${why}`, latencyMs: latency() };
       }
     },
   };
