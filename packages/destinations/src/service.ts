@@ -4,6 +4,8 @@ import {
   auditLog,
   deliveries,
   destinations,
+  herokuLinks,
+  projectEnvVars,
   projects,
   projectTokens,
   type Database,
@@ -81,9 +83,13 @@ export class DestinationsService {
     await this.requireProject(input.projectId);
     const parsed = kind.createInput.safeParse(input.body);
     if (!parsed.success) throw new SyncError('invalid', z.prettifyError(parsed.error));
+    const vars = input.vars && input.vars.length > 0 ? [...new Set(input.vars)] : null;
     let prepared;
     try {
-      prepared = await kind.prepare({ input: parsed.data, context: { projectId: input.projectId } });
+      prepared = await kind.prepare({
+        input: parsed.data,
+        context: { projectId: input.projectId, vars, projectVars: await this.projectVars(input.projectId) },
+      });
     } catch (err) {
       if (err instanceof DestinationConfigError) throw new SyncError('invalid', err.message);
       throw err;
@@ -96,7 +102,7 @@ export class DestinationsService {
           projectId: input.projectId,
           kind: input.kind,
           config: prepared.config as Record<string, unknown>,
-          vars: input.vars && input.vars.length > 0 ? [...new Set(input.vars)] : null,
+          vars: prepared.vars ? [...prepared.vars] : vars,
         })
         .returning();
       if (!created) throw new Error('insert returned no row');
@@ -115,6 +121,22 @@ export class DestinationsService {
       return created;
     });
     return { ...toView(row), shownOnce: prepared.shownOnce ?? {} };
+  }
+
+  /** The vars a project has now: its env vars and the targets of its sync mappings, sorted. */
+  private async projectVars(projectId: string): Promise<string[]> {
+    const names = new Set<string>();
+    const envVars = await this.deps.db
+      .select({ name: projectEnvVars.name })
+      .from(projectEnvVars)
+      .where(eq(projectEnvVars.projectId, projectId));
+    for (const { name } of envVars) names.add(name);
+    const links = await this.deps.db
+      .select({ mappings: herokuLinks.mappings })
+      .from(herokuLinks)
+      .where(and(eq(herokuLinks.projectId, projectId), eq(herokuLinks.enabled, true)));
+    for (const link of links) for (const mapping of link.mappings) names.add(mapping.to);
+    return [...names].sort();
   }
 
   async list(projectId: string): Promise<DestinationView[]> {

@@ -1,12 +1,19 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAdmin, type AdminHarness } from '../test-support/harness.js';
 
 let admin: AdminHarness;
+const fileRoot = mkdtempSync(join(tmpdir(), 'hds-admin-files-'));
 beforeAll(async () => {
   // Production's policy: no private targets, https only.
-  admin = await startAdmin({ destinations: { allowPrivate: false } });
+  admin = await startAdmin({ destinations: { allowPrivate: false, fileRoot } });
 });
-afterAll(() => admin?.close());
+afterAll(async () => {
+  await admin?.close();
+  rmSync(fileRoot, { recursive: true, force: true });
+});
 
 describe('destinations in the admin API', () => {
   it('adds a webhook (its secret shown once), lists it without secrets, removes it', async () => {
@@ -53,6 +60,26 @@ describe('destinations in the admin API', () => {
     expect(res.status).toBe(422);
     expect(res.json.error.message).toMatch(reason);
     expect((await admin.api('GET', `/api/projects/${project.id}/destinations`)).json.destinations).toEqual([]);
+  });
+
+  it('pins a raw file to the project’s one var, and refuses (422) a raw file that two vars would take turns overwriting', async () => {
+    const project = await admin.createProject({ name: 'raw', env: { DATABASE_URL: 'postgres://u:p@db/one' } });
+    const add = (body: Record<string, unknown>) =>
+      admin.api('POST', `/api/projects/${project.id}/destinations`, { body: { kind: 'file', format: 'raw', ...body } });
+    const pinned = await add({ path: 'raw/database-url' });
+    expect(pinned.status).toBe(201);
+    expect(pinned.json.vars).toEqual(['DATABASE_URL']);
+
+    // A second var: the pinned file does not get it, and a raw file without vars is refused, naming both.
+    await admin.api('PUT', `/api/projects/${project.id}/env/REDIS_URL`, { body: { value: 'redis://cache:6379' } });
+    const refused = await add({ path: 'raw/which' });
+    expect(refused.status).toBe(422);
+    expect(refused.json.error.message).toMatch(/this project has 2 vars \(DATABASE_URL, REDIS_URL\): name one in vars/);
+    expect((await add({ path: 'raw/both', vars: ['DATABASE_URL', 'REDIS_URL'] })).status).toBe(422);
+    const named = await add({ path: 'raw/redis-url', vars: ['REDIS_URL'] });
+    expect(named.status).toBe(201);
+    const log = await admin.api('GET', `/api/projects/${project.id}/destinations/${pinned.json.id}/deliveries`);
+    expect((log.json.deliveries as Array<{ varName: string }>).map((d) => d.varName)).toEqual(['DATABASE_URL']);
   });
 
   it('answers 404 for another project’s destination', async () => {

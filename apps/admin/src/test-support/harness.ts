@@ -57,7 +57,7 @@ export async function startAdmin(
     publicUrl?: string | ((url: string) => string);
     sync?: Partial<SyncDeps>;
     /** The outbound policy destinations are checked with at creation (default: private targets allowed). */
-    destinations?: { allowPrivate?: boolean; allowedHosts?: string[]; lookup?: LookupAll };
+    destinations?: { allowPrivate?: boolean; allowedHosts?: string[]; lookup?: LookupAll; fileRoot?: string };
     /** Reuse a database and Redis prefix (the browser test shares them with the worker). */
     database?: TestDatabase;
     testRedis?: TestRedis;
@@ -95,6 +95,7 @@ export async function startAdmin(
       allowedHosts: options.destinations?.allowedHosts ?? [],
     }),
     ...(options.destinations?.lookup ? { lookup: options.destinations.lookup } : {}),
+    ...(options.destinations?.fileRoot ? { fileRoot: options.destinations.fileRoot } : {}),
   });
   const destinations = new DestinationsService({
     db: database.client.db,

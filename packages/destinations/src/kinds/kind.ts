@@ -78,11 +78,17 @@ export interface DestinationKind<Config = unknown, Secrets = unknown, CreateInpu
 
 export interface PrepareContext {
   readonly projectId: string;
+  /** The vars the admin asked for (`null`: every var of the project, now and later). */
+  readonly vars: readonly string[] | null;
+  /** The vars the project has now: its env vars and what its sync mappings write. */
+  readonly projectVars: readonly string[];
 }
 
 export interface PreparedDestination<Config, Secrets> {
   readonly config: Config;
   readonly secrets: Secrets;
+  /** The vars the kind pins the destination to, when it can hold only these (a raw file: one). */
+  readonly vars?: readonly string[];
   /** Fields returned once in the creation response (e.g. `{secret: 'whsec_…'}`) and never again. */
   readonly shownOnce?: Record<string, string>;
 }

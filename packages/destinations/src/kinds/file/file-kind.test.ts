@@ -56,8 +56,11 @@ function deliverTo(config: FileConfig, value: string, varName?: string) {
   });
 }
 
-const prepare = (path: string, format: FileConfig['format'] = 'raw') =>
-  createFileKind({ root }).prepare({ input: { path, format }, context: { projectId: 'p' } });
+const prepare = (
+  path: string,
+  format: FileConfig['format'] = 'raw',
+  vars: { vars: string[] | null; projectVars: string[] } = { vars: null, projectVars: ['DATABASE_URL'] },
+) => createFileKind({ root }).prepare({ input: { path, format }, context: { projectId: 'p', ...vars } });
 
 describe('the file destination kind', () => {
   it('refuses every path trick at creation', async () => {
@@ -90,6 +93,33 @@ describe('the file destination kind', () => {
       await expect(prepare(path), JSON.stringify(path)).rejects.toMatchObject({ code: 'DESTINATION_CONFIG' });
     }
     expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it('pins a raw file to the one var it holds, and refuses a raw file that two vars would take turns overwriting', async () => {
+    // The project's only var, pinned: a var mapped later does not take the file over.
+    await expect(prepare('db-url')).resolves.toMatchObject({ vars: ['DATABASE_URL'] });
+    await expect(
+      prepare('db-url', 'raw', { vars: ['REDIS_URL'], projectVars: ['DATABASE_URL', 'REDIS_URL'] }),
+    ).resolves.toMatchObject({ vars: ['REDIS_URL'] });
+    const refused = [
+      {
+        vars: null,
+        projectVars: ['DATABASE_URL', 'REDIS_URL'],
+        message: /this project has 2 vars \(DATABASE_URL, REDIS_URL\): name one in vars/,
+      },
+      { vars: null, projectVars: [], message: /name the var it holds in vars/ },
+      { vars: ['DATABASE_URL', 'REDIS_URL'], projectVars: ['DATABASE_URL'], message: /name one var in vars, not 2/ },
+    ];
+    for (const { message, ...vars } of refused) {
+      await expect(prepare('db-url', 'raw', vars)).rejects.toMatchObject({
+        code: 'DESTINATION_CONFIG',
+        message: expect.stringMatching(message),
+      });
+    }
+    // dotenv and json hold any number of vars.
+    const many = { vars: null, projectVars: ['DATABASE_URL', 'REDIS_URL'] };
+    expect((await prepare('app.env', 'dotenv', many)).vars).toBeUndefined();
+    expect((await prepare('app.json', 'json', many)).vars).toBeUndefined();
   });
 
   it('accepts a path under the root (an absolute one inside it is stored relative, a symlink inside is followed)', async () => {

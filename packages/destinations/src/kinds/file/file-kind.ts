@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { DestinationConfigError, type DestinationKind } from '../kind.js';
+import { DestinationConfigError, type DestinationKind, type PrepareContext } from '../kind.js';
 import { writeFileAtomically } from './atomic-write.js';
 import { FileBusyError, withFileLock } from './file-lock.js';
 import { FILE_FORMATS, renderFile } from './formats.js';
@@ -46,6 +46,26 @@ async function readIfPresent(path: string): Promise<string | undefined> {
 }
 
 /**
+ * A raw file holds one value: the one var the admin named, or the project's only var (pinned, so a var added later
+ * does not take the file over). Anything else is refused: two vars would take turns overwriting the file.
+ */
+function rawFileVar(context: PrepareContext): string {
+  if (context.vars !== null) {
+    if (context.vars.length === 1) return context.vars[0]!;
+    throw new DestinationConfigError(
+      `a raw file holds one value: name one var in vars, not ${context.vars.length} (or use format dotenv or json)`,
+    );
+  }
+  if (context.projectVars.length === 1) return context.projectVars[0]!;
+  throw new DestinationConfigError(
+    context.projectVars.length === 0
+      ? 'a raw file holds one value: name the var it holds in vars'
+      : `a raw file holds one value and this project has ${context.projectVars.length} vars ` +
+          `(${context.projectVars.join(', ')}): name one in vars (or use format dotenv or json)`,
+  );
+}
+
+/**
  * The `file` destination: writes a var's value, atomically, to a file under `root` (`FILE_DESTINATIONS_ROOT`), in
  * the `raw`, `dotenv` or `json` format. The path is checked when the destination is created and again before every
  * write (a symlink leading out that appeared since is refused). Nothing is written outside the root.
@@ -56,11 +76,13 @@ export function createFileKind(options: { root: string }): DestinationKind<FileC
     createInput: fileCreateInput,
     config: fileConfig,
     secrets: fileSecrets,
-    async prepare({ input }) {
+    async prepare({ input, context }) {
       try {
         const path = normalizeDestinationPath({ root: options.root, path: input.path });
         await resolveDestinationPath({ root: options.root, path });
-        return { config: { path, format: input.format }, secrets: {} };
+        const config = { path, format: input.format };
+        if (input.format !== 'raw') return { config, secrets: {} };
+        return { config, secrets: {}, vars: [rawFileVar(context)] };
       } catch (err) {
         if (err instanceof UnsafePathError) throw new DestinationConfigError(err.message);
         throw err;

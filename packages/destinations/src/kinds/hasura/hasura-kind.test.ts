@@ -310,7 +310,10 @@ describe('the hasura destination kind', () => {
 
   it('refuses a base URL with credentials, a query, or another scheme at creation', async () => {
     const prepare = (url: string) =>
-      kind.prepare({ input: { url, adminSecret: 's', source: 'default' }, context: { projectId: 'p' } });
+      kind.prepare({
+        input: { url, adminSecret: 's', source: 'default' },
+        context: { projectId: 'p', vars: null, projectVars: ['HASURA_GRAPHQL_DATABASE_URL'] },
+      });
     await expect(prepare('https://hasura.example.com/')).resolves.toMatchObject({
       config: { url: 'https://hasura.example.com', source: 'default' },
       secrets: { adminSecret: 's' },
@@ -323,7 +326,7 @@ describe('the hasura destination kind', () => {
     await expect(
       guarded.prepare({
         input: { url: 'http://127.0.0.1:8080', adminSecret: 's', source: 'default' },
-        context: { projectId: 'p' },
+        context: { projectId: 'p', vars: null, projectVars: ['HASURA_GRAPHQL_DATABASE_URL'] },
       }),
     ).rejects.toThrow(/url refused/);
   });
