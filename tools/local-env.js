@@ -2,6 +2,7 @@
 // local Redis and Postgres, with Heroku played by heroku-sim. Values from `.env` (see .env.example)
 // or the shell take precedence. These keys are for local development only.
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 /**
  * Weak, well-known secrets, so the README can name the console's password. The apps refuse weak secrets unless
@@ -67,6 +68,8 @@ export function localEnv() {
     PUBLIC_WEBHOOK_BASE_URL: `http://127.0.0.1:${ports.ingress}`,
     // The console's address as start-all prints it: sign-in cookies only come back to the same host name.
     ADMIN_PUBLIC_URL: `http://localhost:${ports.admin}`,
+    // Where file destinations write (start-all creates it), beside the sim's kept databases.
+    FILE_DESTINATIONS_ROOT: resolve('.data/destination-files'),
   };
   const usesLocalSecrets = Object.keys(localSecrets).some((name) => given[name] === undefined);
   return { ...localDefaults, ...wiring, ...(usesLocalSecrets ? { LOCAL_DEVELOPMENT: 'true' } : {}), ...given };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseEnv as parseDotenv } from 'node:util';
 import { parseEnv, secretWarnings } from '@hds/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -22,6 +23,7 @@ describe('localEnv (npm start, npm run dev)', () => {
       PUBLIC_WEBHOOK_BASE_URL: 'http://127.0.0.1:3000',
       ADMIN_PUBLIC_URL: 'http://localhost:3001',
       SIM_STATE_URL: 'postgres://postgres@127.0.0.1:5432/heroku_sim',
+      FILE_DESTINATIONS_ROOT: join(process.cwd(), '.data/destination-files'),
     });
   });
 

@@ -1,6 +1,7 @@
 // `npm start`: creates and migrates the local database, starts the private PostgreSQL that holds heroku-sim's app
 // databases, then runs ingress, worker, admin and heroku-sim together with one prefixed log stream. Ctrl-C stops all
 // four cleanly, then that PostgreSQL (its data stays, beside the sim's kept state). `--dev` runs sources with reload.
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import concurrently from 'concurrently';
 import { ensureDatabase, runMigrations } from '@hds/db';
@@ -34,6 +35,10 @@ if (!env.SIM_POSTGRES_URL) {
   env.SIM_POSTGRES_URL = simPostgres.url;
   console.log(`heroku-sim's app databases: PostgreSQL with password auth on 127.0.0.1:${port} (data in ${dir})`);
 }
+
+// File destinations write under this directory (worker) and are checked against it (admin).
+mkdirSync(env.FILE_DESTINATIONS_ROOT, { recursive: true, mode: 0o700 });
+console.log(`file destinations write under ${env.FILE_DESTINATIONS_ROOT}`);
 
 const apps = ['heroku-sim', 'ingress', 'worker', 'admin'];
 const { result } = concurrently(

@@ -28,6 +28,7 @@ describe('npm start (tools/start-all.js)', () => {
   const simParent = mkdtempSync(join(tmpdir(), 'hds-start-all-'));
   chmodSync(simParent, 0o755);
   const simDir = join(simParent, 'sim-postgres');
+  const fileRoot = join(simParent, 'destination-files');
   let redis: TestRedis | undefined;
   let started: RunningProcess | undefined;
 
@@ -83,6 +84,7 @@ describe('npm start (tools/start-all.js)', () => {
           ADMIN_PORT: String(ports.admin),
           WORKER_PORT: String(ports.worker),
           HEROKU_SIM_PORT: String(ports['heroku-sim']),
+          FILE_DESTINATIONS_ROOT: fileRoot,
           LOG_FORMAT: 'json',
           FORCE_COLOR: '0',
         },
@@ -114,6 +116,9 @@ describe('npm start (tools/start-all.js)', () => {
       (line) => line.includes(`console: http://localhost:${ports.admin}/ (user admin, password local-admin-token)`),
       { timeoutMs: 5_000 },
     );
+    // File destinations have a directory to write to.
+    expect(started.lines).toContain(`file destinations write under ${fileRoot}`);
+    expect(existsSync(fileRoot)).toBe(true);
     // One log stream, each line prefixed with the app that wrote it.
     for (const app of APPS) {
       await started.waitForLine((line) => new RegExp(`^${app} +\\{"level"`).test(line), { timeoutMs: 5_000 });
