@@ -241,6 +241,7 @@ async function runMode(mode: 'sweep' | 'per-link') {
         callsPerHour: Math.round(perHour),
         refused: c.refused,
         shareOfBudget: perHour / HOURLY_BUDGET,
+        waits,
       };
     });
   } finally {
@@ -270,4 +271,6 @@ for (const r of results) {
     `| ${r.mode} | ${r.apps} | ${r.caught}/${r.rotations} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${r.callsPerHour} (${r.refused}) | ${(r.shareOfBudget * 100).toFixed(1)}% | ${met} |`,
   );
 }
+console.log('\nrotation-to-commit of every rotation caught, in seconds (simulated):');
+for (const r of results) console.log(`${r.mode} ${r.apps}: ${r.waits.map((w) => w.toFixed(1)).join(' ')}`);
 process.exit(0);
