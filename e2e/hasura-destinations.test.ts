@@ -62,6 +62,10 @@ async function standIn(options: Parameters<typeof startHasuraStandIn>[0]) {
 const addDestination = (s: Stack, projectId: string, body: Record<string, unknown>) =>
   s.admin.http.request<Record<string, unknown>>('POST', `/api/projects/${projectId}/destinations`, body);
 
+/** A hasura destination for `HASURA` on the stand-in, with its admin secret. */
+const addHasura = (s: Stack, projectId: string, hasura: HasuraStandIn) =>
+  addDestination(s, projectId, { kind: 'hasura', url: hasura.url, adminSecret: SECRET, vars: [HASURA] });
+
 type Delivery = { status: string; lastError: string | null; varName: string | null };
 const deliveries = async (s: Stack, projectId: string, destinationId: string) =>
   (
@@ -76,12 +80,7 @@ describe('hasura and file destinations through the whole stack', () => {
     const s = stack();
     const { app, project } = await syncedProject(s, 'hasura-api');
     const hasura = await standIn({ metadata: metadata(app.databaseUrl) });
-    const created = await addDestination(s, project.id, {
-      kind: 'hasura',
-      url: hasura.url,
-      adminSecret: SECRET,
-      vars: [HASURA],
-    });
+    const created = await addHasura(s, project.id, hasura);
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ kind: 'hasura', url: hasura.url, source: 'default', state: 'active' });
     expect(JSON.stringify(created.body)).not.toContain(SECRET);
@@ -119,12 +118,7 @@ describe('hasura and file destinations through the whole stack', () => {
       metadata: metadata({ from_env: HASURA }),
     });
     const before = hasura.metadata();
-    const created = await addDestination(s, project.id, {
-      kind: 'hasura',
-      url: hasura.url,
-      adminSecret: SECRET,
-      vars: [HASURA],
-    });
+    const created = await addHasura(s, project.id, hasura);
     const id = created.body.id as string;
     await s.sim.rotateCredentials(app.name);
     const ended = await eventually('two needs_restart deliveries', async () => {
@@ -141,12 +135,7 @@ describe('hasura and file destinations through the whole stack', () => {
     const s = stack();
     const { app, project } = await syncedProject(s, 'hasura-down');
     const hasura = await standIn({ metadata: metadata(app.databaseUrl) });
-    const created = await addDestination(s, project.id, {
-      kind: 'hasura',
-      url: hasura.url,
-      adminSecret: SECRET,
-      vars: [HASURA],
-    });
+    const created = await addHasura(s, project.id, hasura);
     const id = created.body.id as string;
     await eventually('the first delivery', async () =>
       (await deliveries(s, project.id, id)).some((d) => d.status === 'delivered'),
