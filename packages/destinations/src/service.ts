@@ -4,7 +4,6 @@ import {
   auditLog,
   deliveries,
   destinations,
-  herokuLinks,
   projectEnvVars,
   projects,
   projectTokens,
@@ -13,7 +12,7 @@ import {
   type DestinationKindName,
   type DestinationState,
 } from '@hds/db';
-import { SyncError, type AuditActor } from '@hds/sync';
+import { findLinkByProject, SyncError, type AuditActor } from '@hds/sync';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { DestinationConfigError, type DestinationKind } from './kinds/kind.js';
@@ -131,11 +130,8 @@ export class DestinationsService {
       .from(projectEnvVars)
       .where(eq(projectEnvVars.projectId, projectId));
     for (const { name } of envVars) names.add(name);
-    const links = await this.deps.db
-      .select({ mappings: herokuLinks.mappings })
-      .from(herokuLinks)
-      .where(and(eq(herokuLinks.projectId, projectId), eq(herokuLinks.enabled, true)));
-    for (const link of links) for (const mapping of link.mappings) names.add(mapping.to);
+    const link = await findLinkByProject(this.deps.db, projectId);
+    if (link?.enabled) for (const mapping of link.mappings) names.add(mapping.to);
     return [...names].sort();
   }
 
