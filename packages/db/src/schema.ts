@@ -138,10 +138,9 @@ export const herokuAccounts = pgTable('heroku_accounts', {
    */
   sweepTokens: doublePrecision('sweep_tokens'),
   sweepTokensAt: timestamptz('sweep_tokens_at'),
-  /** Calls the last sweep made, and when it started. */
-  lastSweepCalls: integer('last_sweep_calls'),
-  /** Of those, the calls it made to see the apps (pages, apps asked for one by one): what the next sweep needs. */
+  /** The calls the last sweep made to see the apps (pages, apps asked for one by one): what the next one needs. */
   lastSweepListCalls: integer('last_sweep_list_calls'),
+  /** When the last sweep started. */
   lastSweptAt: timestamptz('last_swept_at'),
   /** A sweep claimed by a worker, until when (a crashed sweep's claim lapses). */
   sweepClaimedUntil: timestamptz('sweep_claimed_until'),

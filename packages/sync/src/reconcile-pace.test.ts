@@ -91,7 +91,6 @@ describe('claimDueSweeps', () => {
           sweepClaimedUntil: null,
           sweepTokens: -3,
           sweepTokensAt: sql`now() - ${tokensAgoS} * interval '1 second'`,
-          lastSweepCalls: 13,
           lastSweepListCalls: 10,
           lastSweptAt: sql`now() - interval '5 seconds'`,
         })

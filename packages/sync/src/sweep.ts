@@ -118,7 +118,6 @@ export async function sweepAccount(
       .update(herokuAccounts)
       .set({
         sweepTokens: sql`coalesce(${herokuAccounts.sweepTokens}, ${bucketSize(ctx)}::double precision) - ${calls}`,
-        lastSweepCalls: Math.max(1, calls),
         ...(counted?.result.outcome === 'swept' ? { lastSweepListCalls: Math.max(1, counted.result.listCalls) } : {}),
         lastSweptAt: started,
         sweepClaimedUntil: null,

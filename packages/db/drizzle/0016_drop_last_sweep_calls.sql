@@ -1,0 +1,1 @@
+ALTER TABLE "heroku_accounts" DROP COLUMN "last_sweep_calls";
