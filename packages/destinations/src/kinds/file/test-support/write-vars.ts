@@ -33,13 +33,13 @@ async function writeAll(): Promise<void> {
   console.log('done');
 }
 
+// Waits (kept alive) until the signal comes, then writes.
+const waiting = setInterval(() => undefined, 60_000);
 process.once('SIGUSR2', () => {
+  clearInterval(waiting);
   writeAll().catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;
   });
 });
 console.log('ready');
-// Keeps the process alive until the signal comes.
-const waiting = setInterval(() => undefined, 60_000);
-process.once('SIGUSR2', () => clearInterval(waiting));
