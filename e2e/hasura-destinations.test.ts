@@ -150,13 +150,50 @@ describe('hasura and file destinations through the whole stack', () => {
     const newest = urls.at(-1)!;
     await eventually('the newest URL in Hasura', async () => hasura.sourceUrl('default') === newest, 30_000);
     const history = hasura.sourceUrlHistory('default');
-    expect(history.at(-1)).toBe(newest);
-    // Once the newest was written, nothing older came after it.
-    for (const older of urls.slice(0, -1)) {
-      const at = history.indexOf(older);
-      if (at >= 0) expect(at).toBeLessThan(history.indexOf(newest));
-    }
+    // Once the newest was written, everything written after it is the newest: no older URL came back.
+    const first = history.indexOf(newest);
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(history.slice(first)).toEqual(Array<string>(history.length - first).fill(newest));
+    // And what came before it is the start URL or a rotation's, never going back to an older one.
+    const before = history.slice(0, first).map((url) => [app.databaseUrl, ...urls].indexOf(url));
+    expect(before.every((at) => at >= 0)).toBe(true);
+    expect(before).toEqual([...before].sort((a, b) => a - b));
     expect(await hasura.query('default', 'select 1 as one')).toEqual([{ one: 1 }]);
+  });
+
+  it('a wrong admin secret: the destination is failing with "Hasura refused the admin secret", metadata untouched', async () => {
+    const s = stack();
+    const { app, project } = await syncedProject(s, 'hasura-secret');
+    const hasura = await standIn({ metadata: metadata(app.databaseUrl) });
+    const before = hasura.metadata();
+    const created = await addDestination(s, project.id, {
+      kind: 'hasura',
+      url: hasura.url,
+      adminSecret: `not-${SECRET}`,
+      vars: [HASURA],
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    await s.sim.rotateCredentials(app.name);
+    // Through the worker: the outbox, the delivery job, the kind's 401, the engine's record on the destination.
+    const failing = await eventually('the destination to be failing', async () => {
+      const list = await s.admin.http.request<{ destinations: Record<string, unknown>[] }>(
+        'GET',
+        `/api/projects/${project.id}/destinations`,
+      );
+      const found = list.body.destinations.find((d) => d.id === id);
+      return found?.state === 'failing' && found;
+    });
+    expect(failing.lastError).toBe('Hasura refused the admin secret');
+    const list = await deliveries(s, project.id, id);
+    expect(list.length).toBeGreaterThan(0);
+    expect(list.some((d) => d.status === 'delivered')).toBe(false);
+    expect(
+      list.filter((d) => d.lastError !== null).every((d) => d.lastError === 'Hasura refused the admin secret'),
+    ).toBe(true);
+    expect(hasura.calls().length).toBeGreaterThan(0);
+    expect(hasura.calls().every((c) => c.status === 401)).toBe(true);
+    expect(hasura.metadata()).toEqual(before);
   });
 
   it('refuses every file path trick with 422, and writes a good path under FILE_DESTINATIONS_ROOT', async () => {

@@ -1,22 +1,34 @@
 // A full rotation with known passwords, then a search of everything the system wrote — every log line of every
 // process, every Redis key under the stack's prefix, every row of every table but the encrypted env values, the
-// admin API's masked answers, the console and Bull Board — for the passwords and the Heroku API key. Found nowhere;
-// and found where they must be (decrypting the env var gives the newest URL), so the search can fail.
+// admin API's masked answers, the console and Bull Board — for the passwords, the Heroku API key, a hasura
+// destination's admin secret and the database URL its Hasura (the stand-in) holds, which reaches the worker in each
+// metadata export. Found nowhere; and found where they must be (decrypting the env var gives the newest URL, the
+// destination's secrets the admin secret), so the search can fail.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keyring } from '@hds/core';
-import { dumpRedisKeys, dumpTables, testEncryptionKeys, testServices, type Stack } from '@hds/testkit';
+import {
+  dumpRedisKeys,
+  dumpTables,
+  startHasuraStandIn,
+  testEncryptionKeys,
+  testServices,
+  type HasuraStandIn,
+  type Stack,
+} from '@hds/testkit';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { appName, eventually, useStack } from './support/use-stack.js';
 
 const debug = { LOG_LEVEL: 'debug' };
+// The Hasura stand-in listens on 127.0.0.1.
+const privateTargets = { DESTINATIONS_ALLOW_PRIVATE: 'true' };
 // No scheduled reconcile: the releases come through webhooks and the admin's enable, as in production.
 const stack = useStack({
-  workerEnv: { RECONCILE_TICK_MS: '3600000' },
-  env: { ingress: debug, worker: debug, admin: debug, 'heroku-sim': debug },
+  workerEnv: { RECONCILE_TICK_MS: '3600000', ...privateTargets },
+  env: { ingress: debug, worker: debug, admin: { ...debug, ...privateTargets }, 'heroku-sim': debug },
 });
 
 const HASURA = 'HASURA_GRAPHQL_DATABASE_URL';
@@ -65,6 +77,34 @@ describe('secrets are written nowhere but the encrypted env values', () => {
     const account = await s.admin.addAccount(simAccount.apiKey);
     const app = await s.sim.createApp({ name: appName('secrets'), accountId: simAccount.id });
     const project = await s.admin.createProject({ name: 'secrets' });
+    // A hasura destination: its admin secret is stored encrypted, and the source URL in its Hasura's metadata
+    // (exported by the worker at each attempt) is a secret too. The host does not resolve: every attempt ends after
+    // the export, with Hasura unable to connect to the new URL.
+    const adminSecret = `hasura-admin-${randomBytes(12).toString('hex')}`;
+    const hasuraPassword = password(true);
+    const hasura: HasuraStandIn = await startHasuraStandIn({
+      adminSecret,
+      connectTimeoutSeconds: 1,
+      metadata: {
+        version: 3,
+        sources: [
+          {
+            name: 'default',
+            kind: 'postgres',
+            tables: [],
+            configuration: { connection_info: { database_url: urlWith(hasuraPassword) } },
+          },
+        ],
+      },
+    });
+    onTestFinished(() => hasura.close());
+    const destination = await s.admin.http.request<{ id: string }>('POST', `/api/projects/${project.id}/destinations`, {
+      kind: 'hasura',
+      url: hasura.url,
+      adminSecret,
+      vars: [HASURA],
+    });
+    expect(destination.status).toBe(201);
 
     // Before enabling: the admin applies it at enable.
     const urls: string[] = [app.databaseUrl];
@@ -101,11 +141,21 @@ describe('secrets are written nowhere but the encrypted env values', () => {
     await waitForValue(s, project.id, fourth.url);
     expect(await s.sim.settled()).toBe(true);
     expect(await s.admin.syncStatus(project.id)).toMatchObject({ state: 'active', lastReleaseVersion: fourth.version });
+    // The worker read the stand-in's metadata (the source URL in clear) and tried to write a new URL into it.
+    await eventually('the worker to export the Hasura metadata and update its source', async () => {
+      const calls = hasura.calls();
+      return (
+        calls.some((c) => c.type === 'export_metadata' && c.status === 200) &&
+        calls.some((c) => c.type === 'pg_update_source')
+      );
+    });
 
     const secrets: Secret[] = [
       ...passwords.map((pw, i) => ({ label: `password ${i}`, needles: forms(pw) })),
       ...urls.map((url, i) => ({ label: `URL ${i}`, needles: forms(url) })),
       { label: 'the Heroku API key', needles: forms(simAccount.apiKey) },
+      { label: 'the Hasura admin secret', needles: forms(adminSecret) },
+      { label: 'the password in the Hasura metadata', needles: forms(hasuraPassword) },
     ];
     expect(passwords).toHaveLength(6);
     expect(new Set(passwords).size).toBe(6);
@@ -122,6 +172,10 @@ describe('secrets are written nowhere but the encrypted env values', () => {
       project: await s.admin.getProject(project.id),
       projects: (await s.admin.http.request('GET', '/api/projects')).body,
       accounts: await s.admin.listAccounts(),
+      destinations: (await s.admin.http.request('GET', `/api/projects/${project.id}/destinations`)).body,
+      deliveries: (
+        await s.admin.http.request('GET', `/api/projects/${project.id}/destinations/${destination.body.id}/deliveries`)
+      ).body,
     };
     for (const [name, answer] of Object.entries(apiAnswers))
       found.push(...search(secrets, `GET api ${name}`, JSON.stringify(answer)));
@@ -168,6 +222,16 @@ describe('secrets are written nowhere but the encrypted env values', () => {
       // The ciphertext is bound to its row (`env:<project>:<name>`, packages/sync env-vars.ts).
       const keyring = Keyring.fromSpecs(testEncryptionKeys);
       expect(keyring.decrypt(stored!.value_encrypted, `env:${project.id}:${HASURA}`)).toBe(fourth.url);
+      // The admin secret is at rest only encrypted, bound to its destination (`destination:<id>`, packages/destinations
+      // secrets-context.ts); the search above went through this row (the whole row, secrets_encrypted included).
+      const [row] = await sql<{ kind: string; secrets_encrypted: string }[]>`
+        select kind, secrets_encrypted from destinations where id = ${destination.body.id}`;
+      expect(row!.kind).toBe('hasura');
+      expect(JSON.stringify(tables['public.destinations'])).toContain(row!.secrets_encrypted);
+      expect(row!.secrets_encrypted).not.toContain(adminSecret);
+      expect(JSON.parse(keyring.decrypt(row!.secrets_encrypted, `destination:${destination.body.id}`))).toEqual({
+        adminSecret,
+      });
     } finally {
       await sql.end();
     }
@@ -189,6 +253,9 @@ describe('secrets are written nowhere but the encrypted env values', () => {
       expect(search(secrets, 'a revealed value', JSON.stringify({ value: fourth.url }))).toEqual([
         'password 5 in a revealed value',
         'URL 5 in a revealed value',
+      ]);
+      expect(search(secrets, 'an export', JSON.stringify(hasura.metadata()))).toEqual([
+        'the password in the Hasura metadata in an export',
       ]);
     } finally {
       rmSync(logDir, { recursive: true, force: true });
