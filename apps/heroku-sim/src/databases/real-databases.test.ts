@@ -14,7 +14,7 @@ import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHerokuSim } from '../sim.js';
 import { SimStartupError } from '../support/startup-error.js';
-import { startSim, type SimHarness } from '../test-support/sim-harness.js';
+import { pluck, startSim, type SimHarness } from '../test-support/sim-harness.js';
 
 let server: PostgresServer;
 beforeAll(async () => {
@@ -42,11 +42,12 @@ describe('heroku-sim with real databases', () => {
   let h: SimHarness;
   let prefix: string;
   let accountId: string;
+  let apiKey: string;
 
   beforeAll(async () => {
     prefix = uniqueName('simdb');
     h = await startSim({ postgres: { adminUrl: server.url, prefix } });
-    accountId = h.sim.createAccount({ email: 'owner@example.com' }).id;
+    ({ id: accountId, apiKey } = h.sim.createAccount({ email: 'owner@example.com' }));
   });
   afterAll(async () => {
     await h?.close();
@@ -145,6 +146,22 @@ describe('heroku-sim with real databases', () => {
     const unknown = await control('POST', '/apps/no-such-app/rotate-credentials', {});
     expect(unknown).toMatchObject({ status: 404, body: { id: 'not_found' } });
     expect((await control('POST', '/apps/no-such-app/seed', { rows: 10 })).status).toBe(404);
+  });
+
+  it('rotates none of several apps when one of them is unknown: 404 naming the unknown ones', async () => {
+    const first = await createApp('real-none-a');
+    const last = await createApp('real-none-b');
+    const answer = await control('POST', '/rotate-credentials', {
+      apps: [first.name, 'no-such-app', last.name, 'nor-this-one'],
+    });
+    expect(answer).toMatchObject({ status: 404, body: { id: 'not_found' } });
+    expect(answer.body.message).toContain('no-such-app, nor-this-one');
+    for (const app of [first, last]) {
+      // The role kept its password, the config var its URL, and no release was made.
+      expect(await connect(app.databaseUrl)`select 1 as ok`).toEqual([{ ok: 1 }]);
+      expect((await control('GET', `/apps/${app.name}/config-vars`)).body.DATABASE_URL).toBe(app.databaseUrl);
+      expect(pluck((await h.api(`/apps/${app.name}/releases`, { token: apiKey })).body, 'version')).toEqual([1]);
+    }
   });
 
   it('seeds a schema with keys, a sequence, an index, a view, an enum, jsonb, bytea and a mixed-case table', async () => {
