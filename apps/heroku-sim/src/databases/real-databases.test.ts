@@ -10,9 +10,12 @@ import {
   uniqueName,
   type PostgresServer,
 } from '@hds/testkit';
+import { createLogger } from '@hds/core';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadSimEnv } from '../env.js';
 import { startHerokuSim } from '../sim.js';
+import { standaloneOptions } from '../standalone.js';
 import { SimStartupError } from '../support/startup-error.js';
 import { pluck, startSim, type SimHarness } from '../test-support/sim-harness.js';
 
@@ -257,6 +260,38 @@ describe('heroku-sim with real databases, at start-up', () => {
     });
     expect(trusting.code).toBe(1);
     expect(trusting.stderr).toMatch(/SIM_POSTGRES_URL: the Postgres server at .* accepted a wrong password/);
+  });
+
+  it('names SIM_POSTGRES_HOST and SIM_POSTGRES_PORT in the apps’ URLs, also after a rotation (postgres:5432 in Compose)', async () => {
+    const env = loadSimEnv({
+      SIM_POSTGRES_URL: server.url,
+      SIM_POSTGRES_HOST: 'postgres',
+      SIM_POSTGRES_PORT: '5432',
+      SIM_POSTGRES_PREFIX: uniqueName('named'),
+    });
+    expect(new URL(server.url).port).not.toBe('5432'); // the admin URL names another host and port
+    const h = await startSim(standaloneOptions(env, createLogger({ app: 'test', level: 'silent' })));
+    try {
+      const account = h.sim.createAccount({ email: 'named@example.com' });
+      const app = await h.sim.createAppAsync({ name: 'named-app', accountId: account.id, extraDatabases: 1 });
+      const rotated = await h.sim.rotateCredentialsAsync({ app: 'named-app' });
+      const config = (await h.api('/apps/named-app/config-vars', { token: account.apiKey })).body as Record<
+        string,
+        string
+      >;
+      expect(Object.keys(config)).toHaveLength(2);
+      for (const url of [app.databaseUrl, rotated.databaseUrl, ...Object.values(config)]) {
+        expect(new URL(url).host).toBe('postgres:5432');
+      }
+      expect(config.DATABASE_URL).toBe(rotated.databaseUrl);
+      // The same credentials on the server's own address: a real role with the rotated password.
+      const reachable = new URL(rotated.databaseUrl);
+      reachable.host = new URL(server.url).host;
+      expect(await connect(reachable.href)`select current_user as user`).toEqual([{ user: reachable.username }]);
+      await h.sim.resetAsync();
+    } finally {
+      await h.close();
+    }
   });
 
   it('works with a role that has CREATEDB and CREATEROLE but is no superuser', async () => {
