@@ -3,12 +3,13 @@
  *
  * With a Docker engine (`bash ../shared/docker/engine.sh` installs one) it writes a `.env`-style file that moves
  * every published port (ADMIN_PORT, INGRESS_PORT, HEROKU_SIM_PORT, free ports) and, under a project name of its
- * own, builds the image, starts the stack and waits until every service is healthy; follows the README's flow
- * through the published ports (add the seeded account, create a project on sushi-prod, rotate with the README's
- * curl, see the new value); signs in with Heroku in Chromium; scales to three workers and rotates; runs `down`
- * and `up` and checks the project and its sync still work; then `down -v`. It prints each step's time. On failure
- * it prints the step, the containers' states and the services' logs; it always removes its containers, volumes
- * and network (also on Ctrl-C), and the image layers a cold build left unused.
+ * own, builds the image, starts the stack and waits until every service is healthy; checks the worker image has
+ * pg_dump; follows the README's flow through the published ports (add the seeded account, create a project on
+ * sushi-prod, rotate with the README's curl, see the new value, a URL of the postgres service); signs in with
+ * Heroku in Chromium; scales to three workers and rotates; runs `down` and `up` and checks the project and its sync
+ * still work; then `down -v`. It prints each step's time. On failure it prints the step, the containers' states and
+ * the services' logs; it always removes its containers, volumes and network (also on Ctrl-C), and the image layers
+ * a cold build left unused.
  *
  * COMPOSE_SMOKE_BUILD=cold (default: `build --no-cache`, the first build a fresh clone gets) or `cached`.
  */
@@ -30,6 +31,8 @@ const PORT_VARIABLES = ['ADMIN_PORT', 'INGRESS_PORT', 'HEROKU_SIM_PORT'] as cons
 type Ports = Record<(typeof PORT_VARIABLES)[number], number>;
 const HEALTHY_TIMEOUT_MS = 180_000;
 const SYNC_TIMEOUT_MS = 30_000;
+/** Where the apps' DATABASE_URLs point: heroku-sim's real databases on the compose network's postgres service. */
+const APP_DATABASE_HOST = 'postgres:5432';
 
 const timings: Array<{ step: string; ms: number }> = [];
 let currentStep = 'preflight';
@@ -288,6 +291,15 @@ async function main(): Promise<number> {
       await project.waitHealthy({ workers: 1, timeoutMs: HEALTHY_TIMEOUT_MS });
     });
 
+    await step('the worker image carries pg_dump (data migrations)', async () => {
+      const out = await project.compose(['exec', '-T', 'worker', 'pg_dump', '--version'], { timeoutMs: 30_000 });
+      check(
+        /^pg_dump \(PostgreSQL\) \d+/.test(out.stdout.trim()),
+        `pg_dump --version said: ${out.stdout}${out.stderr}`,
+      );
+      console.log(`   ${out.stdout.trim()}`);
+    });
+
     await step('published ports: the moved ones, on 127.0.0.1 only', async () => {
       const published: Array<[string, number]> = [
         ['admin', ports.ADMIN_PORT],
@@ -318,7 +330,10 @@ async function main(): Promise<number> {
         `the rotation made release v${rotation.version}`,
       );
       await waitForSync(admin, created.id, { version: rotation.version, value: rotation.databaseUrl });
-      console.log(`   release v${rotation.version} reached project ${created.id}`);
+      // heroku-sim's databases are real ones on the postgres service: the URL names it as the containers reach it.
+      const received = new URL((await admin.envValue(created.id))!);
+      check(received.host === APP_DATABASE_HOST, `the rotated URL names ${received.host}, not ${APP_DATABASE_HOST}`);
+      console.log(`   release v${rotation.version} reached project ${created.id} (a database on ${received.host})`);
       return { accountId: account.id, projectId: created.id, first: rotation };
     });
 

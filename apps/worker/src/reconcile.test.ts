@@ -56,6 +56,33 @@ describe('the reconciler', () => {
     await pipeline.waitForVersion(link.projectId, rotation.version);
   });
 
+  it('reaches the newest release of an app the account no longer lists (moved to a team) through GET /apps/{id}', async () => {
+    const link = await pipeline.linkedProject();
+    const listed = await pipeline.linkedProject({ simAccountId: link.simAccountId, apiKey: link.apiKey });
+    pipeline.sim.setFaults({
+      api: { unlisted: [{ app: link.app.id, accountId: link.simAccountId }] },
+      deliveries: { drop: { rate: 1 } },
+    });
+    try {
+      pipeline.sim.clearRequests();
+      const rotation = pipeline.sim.rotateCredentials({ app: link.app.name });
+      await pipeline.waitForVersion(link.projectId, rotation.version);
+      expect(await pipeline.envValue(link.projectId)).toBe(rotation.databaseUrl);
+      expect(pipeline.sim.deliveries({ app: link.app.name }).some((d) => d.status === 'succeeded')).toBe(false);
+      // The sweeps read the list without the app, and asked for it by id; the app still listed was never asked for.
+      const mine = pipeline.sim.requests({ accountId: link.simAccountId, method: 'GET' });
+      const lists = mine.filter((r) => r.path === '/apps');
+      expect(lists.length).toBeGreaterThan(0);
+      expect(mine.filter((r) => r.path === `/apps/${link.app.id}` && r.status === 200).length).toBeGreaterThan(0);
+      expect(mine.filter((r) => r.path === `/apps/${listed.app.id}`)).toEqual([]);
+      expect((await pipeline.sync.getSyncStatus(link.projectId)).state).toBe('active');
+      const [row] = (await pipeline.audit(link.projectId)).slice(-1);
+      expect(row).toMatchObject({ releaseVersion: rotation.version, actor: 'reconciler' });
+    } finally {
+      pipeline.sim.clearFaults();
+    }
+  });
+
   it('marks a deleted app app_missing and says so', async () => {
     const link = await pipeline.linkedProject();
     pipeline.sim.deleteApp({ app: link.app.name });

@@ -21,11 +21,12 @@ const REFRESH_POLL_MS = 100;
 /** Heroku calls made inside `countCalls` (a sweep's), whatever client made them. */
 const callCounter = new AsyncLocalStorage<{ calls: number }>();
 
-/** Runs `work` and counts the Heroku calls it makes (each one spends a token of the account's budget). */
-export async function countCalls<T>(work: () => Promise<T>): Promise<{ result: T; calls: number }> {
-  const counter = { calls: 0 };
-  const result = await callCounter.run(counter, work);
-  return { result, calls: counter.calls };
+/**
+ * Runs `work` and counts the Heroku calls it makes in `counter` (each one spends a token of the account's budget):
+ * the calls made before it threw are counted too.
+ */
+export function countCalls<T>(counter: { calls: number }, work: () => Promise<T>): Promise<T> {
+  return callCounter.run(counter, work);
 }
 
 /** Heroku calls made so far inside the current `countCalls` (0 outside one). */

@@ -109,23 +109,24 @@ export async function sweepAccount(
     .from(herokuAccounts)
     .where(eq(herokuAccounts.id, options.accountId));
   if (!account) return { outcome: 'skipped', reason: 'no such account' };
-  let counted: { result: Outcome; calls: number } | undefined;
+  // Every call is taken from the bucket, also those of a sweep that failed half-way.
+  const spent = { calls: 0 };
+  let result: Outcome | undefined;
   try {
-    counted = await countCalls(() => sweep(ctx, credentials, { ...options, started, account }));
+    result = await countCalls(spent, () => sweep(ctx, credentials, { ...options, started, account }));
   } finally {
-    const calls = counted?.calls ?? 0;
     await ctx.db
       .update(herokuAccounts)
       .set({
-        sweepTokens: sql`coalesce(${herokuAccounts.sweepTokens}, ${bucketSize(ctx)}::double precision) - ${calls}`,
-        ...(counted?.result.outcome === 'swept' ? { lastSweepListCalls: Math.max(1, counted.result.listCalls) } : {}),
+        sweepTokens: sql`coalesce(${herokuAccounts.sweepTokens}, ${bucketSize(ctx)}::double precision) - ${spent.calls}`,
+        ...(result?.outcome === 'swept' ? { lastSweepListCalls: Math.max(1, result.listCalls) } : {}),
         lastSweptAt: started,
         sweepClaimedUntil: null,
       })
       .where(eq(herokuAccounts.id, options.accountId));
     await credentials.flushRemaining(options.accountId);
   }
-  const { result, calls } = counted;
+  const { calls } = spent;
   if (result.outcome !== 'swept') return result.outcome === 'skipped' ? result : { ...result, calls };
   const stats: SweepStats = {
     durationMs: ctx.now().getTime() - started.getTime(),

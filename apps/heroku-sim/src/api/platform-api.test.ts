@@ -253,6 +253,33 @@ describe('Platform API', () => {
     expect((await h.api('/account', { headers: { authorization: `Basic ${wrong}` } })).status).toBe(401);
   });
 
+  it('leaves an unlisted app out of the account’s app lists while its own routes still answer (fault)', async () => {
+    h.sim.createApp({ name: 'sushi-staging', accountId: owner.id });
+    const other = h.sim.createAccount({ email: 'other@example.com' });
+    const listed = async () => [
+      pluck((await call('GET', '/apps')).body, 'name'),
+      pluck((await call('GET', '/users/~/apps')).body, 'name'),
+    ];
+    const setFaults = (faults: unknown) => h.api('/_sim/faults', { method: 'POST', body: faults });
+
+    // By id, for the owner only: another account's entry hides nothing from the owner.
+    expect((await setFaults({ api: { unlisted: [{ app: app.id, accountId: owner.id }] } })).status).toBe(200);
+    expect(await listed()).toEqual([['sushi-staging'], ['sushi-staging']]);
+    expect((await call('GET', `/apps/${app.id}`)).body).toMatchObject({ id: app.id, name: 'sushi-prod' });
+    expect((await call('GET', '/apps/sushi-prod/releases')).status).toBe(200);
+    await setFaults({ api: { unlisted: [{ app: 'sushi-prod', accountId: other.id }] } });
+    expect((await listed()).map((names) => [...names].sort())).toEqual([
+      ['sushi-prod', 'sushi-staging'],
+      ['sushi-prod', 'sushi-staging'],
+    ]);
+    // By name, for every account; clearing the faults lists it again.
+    await setFaults({ api: { unlisted: [{ app: 'sushi-prod' }] } });
+    expect(await listed()).toEqual([['sushi-staging'], ['sushi-staging']]);
+    expect((await setFaults({ api: { unlisted: [{ app: '' }] } })).status).toBe(422);
+    h.sim.clearFaults();
+    expect((await listed())[0]).toHaveLength(2);
+  });
+
   it('records the calls it answered, per account, until cleared', async () => {
     h.sim.clearRequests();
     await h.api(`/apps/${app.name}/config-vars`, { token: owner.apiKey });

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { herokuErrorHandler, param, queryString } from '../api/http-helpers.js';
 import { parseBody } from '../api/request-bodies.js';
 import type { SimContext } from '../sim-context.js';
+import { herokuErrors } from '../support/heroku-error.js';
+import { rotationTarget } from './control-steps.js';
 import type { SimControls } from './controls.js';
 import type { SimDatabaseControls } from './database-controls.js';
 
@@ -95,9 +97,17 @@ export function createControlRouter(ctx: SimContext, controls: SimControls & Sim
     const body = defined(parseBody(bodies.rotate, req.body));
     res.json(await controls.rotateCredentialsAsync({ app: param(req, 'app'), ...body }));
   });
-  // Rotates several apps' credentials in one call (load generators: one request instead of one per app).
+  // Rotates several apps' credentials in one call (load generators: one request instead of one per app). Every app
+  // is checked first: an unknown one is a 404 naming it, and nothing is rotated.
   router.post('/rotate-credentials', async (req, res) => {
     const body = parseBody(bodies.rotateMany, req.body);
+    const unknown = body.apps.filter((app) => ctx.store.findApp(app) === undefined);
+    if (unknown.length > 0) {
+      throw herokuErrors.notFound(
+        `Couldn't find ${unknown.length === 1 ? 'that app' : 'these apps'}: ${unknown.join(', ')}.`,
+      );
+    }
+    for (const app of body.apps) rotationTarget(ctx, { app });
     const rotated = [];
     for (const app of body.apps) rotated.push({ app, ...(await controls.rotateCredentialsAsync({ app })) });
     res.json(rotated);

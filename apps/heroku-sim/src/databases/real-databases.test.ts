@@ -10,11 +10,14 @@ import {
   uniqueName,
   type PostgresServer,
 } from '@hds/testkit';
+import { createLogger } from '@hds/core';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadSimEnv } from '../env.js';
 import { startHerokuSim } from '../sim.js';
+import { standaloneOptions } from '../standalone.js';
 import { SimStartupError } from '../support/startup-error.js';
-import { startSim, type SimHarness } from '../test-support/sim-harness.js';
+import { pluck, startSim, type SimHarness } from '../test-support/sim-harness.js';
 
 let server: PostgresServer;
 beforeAll(async () => {
@@ -42,11 +45,12 @@ describe('heroku-sim with real databases', () => {
   let h: SimHarness;
   let prefix: string;
   let accountId: string;
+  let apiKey: string;
 
   beforeAll(async () => {
     prefix = uniqueName('simdb');
     h = await startSim({ postgres: { adminUrl: server.url, prefix } });
-    accountId = h.sim.createAccount({ email: 'owner@example.com' }).id;
+    ({ id: accountId, apiKey } = h.sim.createAccount({ email: 'owner@example.com' }));
   });
   afterAll(async () => {
     await h?.close();
@@ -147,6 +151,22 @@ describe('heroku-sim with real databases', () => {
     expect((await control('POST', '/apps/no-such-app/seed', { rows: 10 })).status).toBe(404);
   });
 
+  it('rotates none of several apps when one of them is unknown: 404 naming the unknown ones', async () => {
+    const first = await createApp('real-none-a');
+    const last = await createApp('real-none-b');
+    const answer = await control('POST', '/rotate-credentials', {
+      apps: [first.name, 'no-such-app', last.name, 'nor-this-one'],
+    });
+    expect(answer).toMatchObject({ status: 404, body: { id: 'not_found' } });
+    expect(answer.body.message).toContain('no-such-app, nor-this-one');
+    for (const app of [first, last]) {
+      // The role kept its password, the config var its URL, and no release was made.
+      expect(await connect(app.databaseUrl)`select 1 as ok`).toEqual([{ ok: 1 }]);
+      expect((await control('GET', `/apps/${app.name}/config-vars`)).body.DATABASE_URL).toBe(app.databaseUrl);
+      expect(pluck((await h.api(`/apps/${app.name}/releases`, { token: apiKey })).body, 'version')).toEqual([1]);
+    }
+  });
+
   it('seeds a schema with keys, a sequence, an index, a view, an enum, jsonb, bytea and a mixed-case table', async () => {
     const app = await createApp('real-seed');
     const seeded = await control('POST', '/apps/real-seed/seed', { rows: 500 });
@@ -240,6 +260,38 @@ describe('heroku-sim with real databases, at start-up', () => {
     });
     expect(trusting.code).toBe(1);
     expect(trusting.stderr).toMatch(/SIM_POSTGRES_URL: the Postgres server at .* accepted a wrong password/);
+  });
+
+  it('names SIM_POSTGRES_HOST and SIM_POSTGRES_PORT in the apps’ URLs, also after a rotation (postgres:5432 in Compose)', async () => {
+    const env = loadSimEnv({
+      SIM_POSTGRES_URL: server.url,
+      SIM_POSTGRES_HOST: 'postgres',
+      SIM_POSTGRES_PORT: '5432',
+      SIM_POSTGRES_PREFIX: uniqueName('named'),
+    });
+    expect(new URL(server.url).port).not.toBe('5432'); // the admin URL names another host and port
+    const h = await startSim(standaloneOptions(env, createLogger({ app: 'test', level: 'silent' })));
+    try {
+      const account = h.sim.createAccount({ email: 'named@example.com' });
+      const app = await h.sim.createAppAsync({ name: 'named-app', accountId: account.id, extraDatabases: 1 });
+      const rotated = await h.sim.rotateCredentialsAsync({ app: 'named-app' });
+      const config = (await h.api('/apps/named-app/config-vars', { token: account.apiKey })).body as Record<
+        string,
+        string
+      >;
+      expect(Object.keys(config)).toHaveLength(2);
+      for (const url of [app.databaseUrl, rotated.databaseUrl, ...Object.values(config)]) {
+        expect(new URL(url).host).toBe('postgres:5432');
+      }
+      expect(config.DATABASE_URL).toBe(rotated.databaseUrl);
+      // The same credentials on the server's own address: a real role with the rotated password.
+      const reachable = new URL(rotated.databaseUrl);
+      reachable.host = new URL(server.url).host;
+      expect(await connect(reachable.href)`select current_user as user`).toEqual([{ user: reachable.username }]);
+      await h.sim.resetAsync();
+    } finally {
+      await h.close();
+    }
   });
 
   it('works with a role that has CREATEDB and CREATEROLE but is no superuser', async () => {

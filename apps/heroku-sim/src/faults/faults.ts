@@ -37,6 +37,14 @@ export const faultsSchema = z
         }).optional(),
         /** Answers 429 `rate_limit` regardless of the account's budget. */
         rateLimited: selector({ accountId: z.string().optional() }).optional(),
+        /**
+         * Apps (name or id) left out of `GET /apps` and `GET /users/{user}/apps` (of one account, or of every one)
+         * while every other route still answers for them: an account that can no longer list an app it still reaches.
+         */
+        unlisted: z
+          .array(z.object({ app: z.string().min(1), accountId: z.string().min(1).optional() }).strict())
+          .max(1000)
+          .optional(),
       })
       .strict()
       .optional(),
@@ -125,6 +133,13 @@ export class FaultState {
   apiRateLimited(context: FaultContext): boolean {
     const limited = this.faults.api?.rateLimited;
     return limited !== undefined && this.hits(limited, context);
+  }
+
+  /** Whether an app is left out of the account's app list. */
+  unlisted(context: Required<FaultContext>): boolean {
+    return (this.faults.api?.unlisted ?? []).some(
+      (u) => context.appKeys.includes(u.app) && (u.accountId === undefined || u.accountId === context.accountId),
+    );
   }
 
   delivery(context: FaultContext): DeliveryFaults {

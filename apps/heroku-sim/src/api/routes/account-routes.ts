@@ -15,7 +15,9 @@ function requireSelf(account: Account, user: string): void {
 export function accountRoutes(ctx: SimContext): Router {
   const router = Router();
   const listApps = (account: Account) => ({
-    items: ctx.store.appsOwnedBy(account.id),
+    items: ctx.store
+      .appsOwnedBy(account.id)
+      .filter((app) => !ctx.faults.unlisted({ appKeys: [app.id, app.name], accountId: account.id })),
     shape: { fields: ['id', 'name'], value: (app: App, field: string) => (field === 'name' ? app.name : app.id) },
     serialize: (app: App) => serializeApp(app, account, ctx.store.currentRelease(app)),
   });
