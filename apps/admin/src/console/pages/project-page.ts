@@ -100,6 +100,7 @@ function stateExplained(data: ProjectPageData) {
   return html`<div class="help ${sync.state}" data-testid="state-help">
     <p><strong>Why:</strong> ${help.why}</p>
     <p><strong>What to do:</strong> ${help.todo}</p>
+    ${help.repick ? html`<p><a href="#repick" data-testid="repick-link">Pick the app again, or another app</a></p>` : null}
   </div>`;
 }
 
