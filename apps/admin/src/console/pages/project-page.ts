@@ -313,10 +313,14 @@ export function renderProjectPage(data: ProjectPageData): string {
   return layout({
     title: data.project.name,
     flash: data.flash,
-    // Server-sent events tell the page when the project changed (console.js); without JavaScript, reload.
+    // Server-sent events tell the page when the project changed (console.js). Without JavaScript a link says to
+    // reload: a timed refresh would throw away what someone is typing into the page's forms.
     events: `/projects/${data.project.id}/events`,
     body: html`<div class="crumbs">
         <a href="/">Projects</a> / ${data.project.name} <span class="live" data-testid="live" hidden></span>
+        <noscript
+          ><a class="live" href="/projects/${data.project.id}" data-testid="reload">Reload to see changes</a></noscript
+        >
       </div>
       <h1>${data.project.name}</h1>
       ${envSection(data, csrf)} ${syncSection(data, csrf)}
