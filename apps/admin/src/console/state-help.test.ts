@@ -83,7 +83,8 @@ describe('the project page in every link state', () => {
       // The way out the help names is on the page: the Check now button, the picker with the account's apps.
       if (/Check now/.test(todo)) expect(page).toContain('>Check now</button>');
       expect(help!.includes('Pick the app again, or another app'), 'a link to #repick in the help').toBe(want.repick);
-      expect(page.includes('href="#repick"')).toBe(want.repick);
+      expect(page.includes('href="#repick-steps"')).toBe(want.repick);
+      expect(page).toMatch(/<details id="repick"[^>]*>[\s\S]*<div class="steps" id="repick-steps">/);
       // Outside `active` the picker is open at once, with the account to show the apps of.
       expect(repickDetails(page)?.[1]).toBe('open');
       expect(page).toContain('>Show apps</button>');

@@ -100,7 +100,12 @@ function stateExplained(data: ProjectPageData) {
   return html`<div class="help ${sync.state}" data-testid="state-help">
     <p><strong>Why:</strong> ${help.why}</p>
     <p><strong>What to do:</strong> ${help.todo}</p>
-    ${help.repick ? html`<p><a href="#repick" data-testid="repick-link">Pick the app again, or another app</a></p>` : null}
+    ${
+      help.repick
+        ? // The link names a part inside the folded picker: browsers unfold a <details> to show a linked part of it.
+          html`<p><a href="#repick-steps" data-testid="repick-link">Pick the app again, or another app</a></p>`
+        : null
+    }
   </div>`;
 }
 
@@ -221,7 +226,7 @@ function currentTarget(sync: SyncStatus): string {
 
 function syncSection(data: ProjectPageData, csrf: SafeHtml) {
   const { sync } = data.project;
-  const steps = html`<div class="steps">${pickAccount(data, csrf)}${pickApp(data, csrf)}</div>`;
+  const steps = html`<div class="steps" id="repick-steps">${pickAccount(data, csrf)}${pickApp(data, csrf)}</div>`;
   const body = sync.enabled
     ? html`${enabledSync(data, csrf)}
         <details id="repick" data-testid="repick" ${sync.state !== 'active' || data.account ? 'open' : ''}>
