@@ -1,8 +1,8 @@
 // The console in Chromium against the built apps, as a newcomer uses it (README, "Run it"): heroku-sim seeded like
 // `npm start` and docker compose, the console opened at 127.0.0.1 while ADMIN_PUBLIC_URL says localhost, "Sign in with
-// Heroku", a rotation shown on the open page without a reload; then heroku-sim restarts mid-flow (the in-memory sim
-// makes its apps again under new ids, so the project's app is missing) and the project is recovered from the console
-// alone. Screenshots go to docs/screenshots/ with UPDATE_SCREENSHOTS=1 (`npm run screenshots -w @hds/admin`).
+// Heroku", a rotation shown on the open page without a reload; then heroku-sim's state is reset mid-flow (its seeded
+// account and apps come back under new ids, and the sign-in's OAuth grant is gone) and the project is recovered from
+// the console alone, as the README says. Screenshots go to docs/screenshots/ with UPDATE_SCREENSHOTS=1 (`npm run screenshots -w @hds/admin`).
 import { join } from 'node:path';
 import { chromiumLaunchOptions, screenshotDirectory } from '@hds/testkit';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -112,37 +112,36 @@ describe('the console, as a newcomer uses it, in Chromium against the built apps
     console.log(`built apps: the open page showed rotation v${rotated.version} ${ms} ms after it was asked for`);
   });
 
-  it('recovers the project from the console alone after heroku-sim restarts under it (app_missing)', async () => {
+  it('recovers the project from the console alone after heroku-sim is reset under it', async () => {
     const s = stack();
     expect(projectId).not.toBe('');
-    // The project's account switches to the seeded API key (it outlives a restart of the sim; OAuth grants do not).
-    await page.getByText('Pick the app again, or another app').click();
-    await page.getByText('Add an API key instead').click();
-    await page.getByLabel('Heroku API key').fill(seed.apiKey);
-    await page.getByRole('button', { name: 'Add API key' }).click();
-    await page.waitForURL(new RegExp(`/projects/${projectId}\\?account=`));
-    expect(await text('.flash')).toBe(`Heroku account ${seed.email} connected.`);
-
-    // heroku-sim restarts mid-flow: the same seed, but every app under a new id.
-    await s.restart('heroku-sim', { env: simSeed });
+    // "If its state is reset (`POST /_sim/reset`, …), its apps come back under new ids", the seeded account too, and
+    // the project's sign-in (an OAuth grant of the old account) is gone with them.
+    const reset = await fetch(`${s.simUrl}/_sim/reset`, { method: 'POST' });
+    expect(reset.ok).toBe(true);
     await page.goto(`${s.adminPublicUrl}/projects/${projectId}`);
     await page.locator('main[data-live-state=live]').waitFor();
     await page.getByRole('button', { name: 'Check now' }).click();
     await page.waitForURL(new RegExp(`/projects/${projectId}#sync$`));
     expect(await text('.flash')).toBe('Check queued: the worker compares the app with Heroku now.');
-    // The worker finds the app gone; the page shows it by itself, with why and what to do.
-    await page.locator('[data-testid=sync-status] .badge[data-state=app_missing]').waitFor({ timeout: 15_000 });
+    // The worker finds the credentials refused; the page shows it by itself, with why and what to do.
+    await page.locator('[data-testid=sync-status] .badge[data-state=needs_reauth]').waitFor({ timeout: 15_000 });
+    expect(await text('[data-testid=sync-status] .badge')).toBe('Needs sign-in');
     const help = await text('[data-testid=state-help]');
-    expect(help).toContain('Heroku answers that sushi-prod does not exist');
-    expect(help).toContain('Pick the app again below');
-    await shot('11-app-missing.png');
+    expect(help).toContain(`Heroku no longer accepts the credentials of ${seed.email}`);
+    expect(help).toContain('Sign in with Heroku again');
+    await shot('11-needs-reauth-after-reset.png');
 
-    // Pick the app again: the account's apps, the current one selected; the sync moves to its new id.
-    const repick = page.locator('details#repick');
-    if ((await repick.getAttribute('open')) === null)
-      await page.getByText('Pick the app again, or another app').click();
-    await page.getByRole('button', { name: 'Show apps' }).click();
-    await page.waitForURL(new RegExp(`/projects/${projectId}\\?account=`));
+    // Sign in with Heroku again (under "Pick the app again, or another app": the help links to it, which unfolds
+    // it), then pick the app: the account's apps, the current one selected; the sync moves to the new account and
+    // the app's new id.
+    await page.getByRole('link', { name: 'Pick the app again, or another app' }).click();
+    expect(await page.locator('details#repick').getAttribute('open')).not.toBeNull();
+    await page.locator('details#repick').getByRole('link', { name: 'Sign in with Heroku' }).click();
+    await page.waitForURL(`${s.simUrl}/oauth/authorize?**`);
+    await page.getByRole('button', { name: `Allow as ${seed.email}` }).click();
+    await page.waitForURL(new RegExp(`^${s.adminPublicUrl}/projects/${projectId}\\?account=`));
+    expect(await text('.flash')).toBe(`Signed in to Heroku as ${seed.email}.`);
     expect(await page.locator('select[name=app] option:checked').textContent()).toBe('sushi-prod');
     await page.getByRole('button', { name: 'Use this app' }).click();
     await page.waitForURL(new RegExp(`/projects/${projectId}#sync$`));
@@ -152,9 +151,11 @@ describe('the console, as a newcomer uses it, in Chromium against the built apps
     expect(await state()).toBe('active');
     expect(await page.locator('[data-testid=state-help]').count()).toBe(0);
     const rows = page.locator('[data-testid=audit] tbody tr');
-    const audit = await Promise.all([0, 1, 2, 3].map((i) => rows.nth(i).getAttribute('data-action')));
-    expect(audit).toEqual(['state_changed', 'env_synced', 'webhook_created', 'sync_enabled']);
-    await shot('12-recovered.png');
+    const audit = await Promise.all([0, 1, 2, 3, 4].map((i) => rows.nth(i).getAttribute('data-action')));
+    // The old app's webhook went with the reset; deleting it with the old account's refused credentials fails, and
+    // the audit log says so.
+    expect(audit).toEqual(['state_changed', 'env_synced', 'webhook_created', 'webhook_delete_failed', 'sync_enabled']);
+    await shot('12-recovered-after-reset.png');
 
     // It syncs again: a new webhook on the new app, rotations shown live. Two rotations, because until a release
     // event's job id names the app (issue 17, item 15) the new app's v2 delivery is taken for the old app's v2

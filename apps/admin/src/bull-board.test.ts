@@ -47,3 +47,17 @@ describe('Bull Board refuses to be framed, like the console', () => {
     }
   });
 });
+
+describe('Bull Board lists every queue of the service', () => {
+  it('shows the four queues the README names', async () => {
+    const answer = await get('/admin/queues/api/queues');
+    expect(answer.status).toBe(200);
+    const body = (await answer.json()) as { queues: { name: string }[] };
+    expect(body.queues.map((queue) => queue.name).sort()).toEqual([
+      'data-migrations',
+      'deliveries',
+      'heroku-events',
+      'heroku-reconcile',
+    ]);
+  });
+});

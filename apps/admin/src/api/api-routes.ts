@@ -9,7 +9,8 @@
  *    - the zod schemas the input is parsed with: `params` (every `:param` of the path), `query`, `body`, and an
  *      `example` body that works (the document shows it; the route test sends it);
  *    - `responses`: each success status with its `description` and the zod `schema` of its JSON body (reuse the
- *      shapes in `responses.ts`); `errors`: the error statuses it answers besides 400 and 401 (added for you).
+ *      shapes in `responses.ts`); `errors`: the error statuses it answers besides 400 and 401 (added for you),
+ *      each as `{status, description}` where the general meaning (`openapi-document.ts`) is wrong for this route.
  * 2. The handler gets the parsed input (`params`, `query`, `body`, typed from the schemas) and returns
  *    `{status, body?, headers?}`, checked by the compiler against `responses`. Throw `ApiError` or the domain's
  *    errors for the rest (`src/http/errors.ts` maps them).
@@ -39,6 +40,12 @@ export type ApiTag = keyof typeof apiTags;
 
 /** Error statuses a route may declare (401 is added to every route, 400 to every route that takes input). */
 export type ErrorStatus = 403 | 404 | 409 | 413 | 415 | 422 | 503;
+
+/** An error status with what it means on this route, where the document's general meaning of it does not fit. */
+export interface RouteError {
+  status: ErrorStatus;
+  description: string;
+}
 
 export interface ResponseSpec {
   description: string;
@@ -83,7 +90,8 @@ export interface RouteSpec<
   /** A body that works: shown in the document and sent by the route test. */
   example?: B extends z.ZodType ? z.input<B> : never;
   responses: R;
-  errors?: readonly ErrorStatus[];
+  /** Error statuses besides 400 and 401: a bare status means what `openapi-document.ts` says it means in general. */
+  errors?: readonly (ErrorStatus | RouteError)[];
   handler: (input: RouteInput<P, Q, B>, http: { req: Request; res: Response }) => Promise<RouteReply<NoInfer<R>>>;
 }
 

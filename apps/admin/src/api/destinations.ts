@@ -38,13 +38,9 @@ const hasuraBody = z.strictObject({
 });
 const fileBody = z.strictObject({
   kind: z.literal('file'),
-  path: z
-    .string()
-    .min(1)
-    .max(1024)
-    .meta({
-      description: 'Relative to FILE_DESTINATIONS_ROOT; `..`, paths outside it and symlinks leading out are refused',
-    }),
+  path: z.string().min(1).max(1024).meta({
+    description: 'Relative to FILE_DESTINATIONS_ROOT; `..`, paths outside it and symlinks leading out are refused',
+  }),
   format: z.enum(['raw', 'dotenv', 'json']).meta({ description: '`raw`: the value and a newline (one var)' }),
   vars,
 });
@@ -221,12 +217,18 @@ export function registerDestinationRoutes(api: ApiRoutes, deps: ApiDeps): void {
     path: '/projects/:id/deliveries/:deliveryId/redeliver',
     operationId: 'redeliverDelivery',
     summary: 'Send one delivery again',
-    description:
-      'Same `webhook-id`. 409 when a newer value of that var was delivered since (it would go back in time).',
+    description: 'Same `webhook-id`.',
     tags: ['Destinations'],
     params: deliveryParams,
     responses: { 202: { description: 'Queued', schema: redeliveredView } },
-    errors: [404, 409],
+    errors: [
+      404,
+      {
+        status: 409,
+        description:
+          '`conflict`: a newer value of that var was delivered since; sending this one again would go back in time',
+      },
+    ],
     handler: async ({ params }) => ({
       status: 202,
       body: await destinations.redeliver({ projectId: params.id, deliveryId: params.deliveryId }),

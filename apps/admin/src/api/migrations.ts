@@ -66,14 +66,23 @@ export function registerMigrationRoutes(api: ApiRoutes, deps: ApiDeps): void {
     description:
       "Checks first, changing nothing when a check fails (422): the app's current DATABASE_URL and the target " +
       "both answer, the local pg_dump reads the source's version, and the target has no table of the same name " +
-      "as one of the source's. Then queues the copy on the `data-migrations` queue. 409 after a cut-over, or " +
-      'while another migration of the project runs.',
+      "as one of the source's. Then queues the copy on the `data-migrations` queue.",
     tags: ['Migrations'],
     params: projectParams,
     body: startBody,
     example: { targetUrl: 'postgres://app:secret@db.example.com:5432/app', cutover: true, maintenance: true },
     responses: { 202: { description: 'Queued', schema: migrationView } },
-    errors: [404, 409, 422, 503],
+    errors: [
+      404,
+      {
+        status: 409,
+        description:
+          '`conflict`: the project already cut over to its new database (nothing is left to copy), or another ' +
+          'migration of the project is running (start again once it is done, failed or cancelled)',
+      },
+      422,
+      503,
+    ],
     handler: async ({ params, body }) => ({
       status: 202,
       body: await deps.migrations.start({ projectId: params.id, ...body }),
@@ -112,13 +121,19 @@ export function registerMigrationRoutes(api: ApiRoutes, deps: ApiDeps): void {
     path: '/projects/:id/migrations/:migrationId/cancel',
     operationId: 'cancelMigration',
     summary: 'Cancel a migration',
-    description:
-      'The worker stops the copy and drops what the migration created on the target, leaving it as it was. ' +
-      '409 for a migration that has finished (or is cutting over).',
+    description: 'The worker stops the copy and drops what the migration created on the target, leaving it as it was.',
     tags: ['Migrations'],
     params: migrationParams,
     responses: { 202: { description: 'The cancel is asked for', schema: migrationView } },
-    errors: [404, 409],
+    errors: [
+      404,
+      {
+        status: 409,
+        description:
+          '`conflict`: the migration has finished (done, failed or cancelled) or is cutting over: it can no longer ' +
+          'be cancelled',
+      },
+    ],
     handler: async ({ params }) => ({
       status: 202,
       body: await deps.migrations.cancel(params.id, params.migrationId),

@@ -15,6 +15,7 @@ const ERROR_DESCRIPTIONS: Record<ErrorStatus | 400 | 401, string> = {
   401: '`unauthorized`: missing or wrong bearer token',
   403: '`forbidden`: a project read token used outside its own project, or on a route it does not open',
   404: '`not_found`: no such project, account or sync',
+  // Routes where a 409 means something else (a state that retrying does not change) say so in their `errors`.
   409: '`conflict`: lost a race with a concurrent write; retry',
   413: '`payload_too_large`: body over 256 KiB',
   415: '`unsupported_media_type`: a body that is not UTF-8 JSON',
@@ -35,14 +36,18 @@ function operation(route: DescribedRoute): ZodOpenApiOperationObject {
     };
   }
   const takesInput = route.params !== undefined || route.query !== undefined || route.body !== undefined;
-  const errors = new Set<ErrorStatus | 400 | 401>([
-    ...(takesInput ? [400 as const] : []),
-    401,
-    ...(route.errors ?? []),
+  const errors = new Map<ErrorStatus | 400 | 401, string>([
+    ...(takesInput ? [[400, ERROR_DESCRIPTIONS[400]] as const] : []),
+    [401, ERROR_DESCRIPTIONS[401]],
+    ...(route.errors ?? []).map((error) =>
+      typeof error === 'number'
+        ? ([error, ERROR_DESCRIPTIONS[error]] as const)
+        : ([error.status, error.description] as const),
+    ),
   ]);
-  for (const status of [...errors].sort()) {
+  for (const [status, description] of [...errors].sort(([a], [b]) => a - b)) {
     responses[String(status) as `4${string}`] = {
-      description: ERROR_DESCRIPTIONS[status],
+      description,
       content: { 'application/json': { schema: errorBody } },
     };
   }

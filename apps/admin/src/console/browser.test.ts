@@ -1,53 +1,40 @@
 import { join } from 'node:path';
 import { chromiumLaunchOptions, screenshotDirectory } from '@hds/testkit';
-import { OAUTH_CLIENT, Pipeline } from '@hds/testkit/pipeline';
+import type { Pipeline } from '@hds/testkit/pipeline';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startAdmin, type AdminHarness } from '../test-support/harness.js';
+import { startConsolePipeline, type ConsolePipeline } from '../test-support/console-pipeline.js';
+import { ADMIN_TOKEN, type AdminHarness } from '../test-support/harness.js';
 
 /** docs/screenshots/ with `npm run screenshots -w @hds/admin`, a temporary directory otherwise. */
 const screenshotDir = screenshotDirectory();
 const screenshots = screenshotDir.path;
 
+let service: ConsolePipeline;
 let pipeline: Pipeline;
 let admin: AdminHarness;
 let browser: Browser;
 
-/** The whole service in one process, with the admin (console, sign-in) on the pipeline's database and sim. */
-async function startConsolePipeline(): Promise<void> {
-  pipeline = await Pipeline.start({
-    sim: { retryScheduleMs: [100, 500, 1000] },
-    concurrency: 4,
-    poolSize: 10,
-    reconcileTickMs: 60_000,
-    sync: { reconcileMinIntervalMs: 60_000 },
-  });
-  const oauth = { clientId: OAUTH_CLIENT.id, clientSecret: OAUTH_CLIENT.secret };
-  admin = await startAdmin({
-    database: pipeline.database,
-    testRedis: pipeline.redis,
-    herokuApiUrl: pipeline.simUrl,
-    oauth: { ...oauth, oauthUrl: pipeline.simUrl, browserUrl: pipeline.simUrl },
-    sync: { webhooks: pipeline.webhooks },
-  });
-}
-
 beforeAll(async () => {
-  [, browser] = await Promise.all([startConsolePipeline(), chromium.launch(chromiumLaunchOptions)]);
+  browser = await chromium.launch(chromiumLaunchOptions);
+  service = await startConsolePipeline();
+  ({ pipeline, admin } = service);
 });
 afterAll(async () => {
   await browser?.close();
-  await admin?.close();
-  await pipeline?.close();
+  await service?.close();
   screenshotDir.cleanup();
 });
+
+/** Credential rotations the open page is timed on. */
+const ROTATIONS = 5;
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(screenshots, name), fullPage: true });
 const text = async (page: Page, selector: string) =>
   ((await page.locator(selector).first().textContent()) ?? '').trim();
 
 describe('the console in a browser', () => {
-  it('signs in with Heroku, enables the sync, follows a credential rotation, and opts out', async () => {
+  it('signs in with Heroku, enables the sync, follows credential rotations live, and opts out', async () => {
     const { sim, simUrl } = pipeline;
     const developer = sim.createAccount({ email: 'developer@example.com' });
     const app = sim.createApp({ name: 'sushi-prod', accountId: developer.id });
@@ -97,21 +84,37 @@ describe('the console in a browser', () => {
     await shot(page, '04-sync-enabled.png');
 
     // Heroku rotates the credentials (through /_sim/): webhook → ingress → queue → worker → Postgres → pg_notify →
-    // server-sent event → the open page fetches itself and swaps what changed. No reload.
+    // server-sent event → the open page fetches itself and swaps what changed. No reload. Several rotations, each
+    // timed from asking heroku-sim for it to the page showing its release and the new value's fingerprint.
     const navigations: string[] = [];
     page.on('framenavigated', (frame) => navigations.push(frame.url()));
-    const started = Date.now();
-    const rotation = await fetch(`${simUrl}/_sim/apps/sushi-prod/rotate-credentials`, { method: 'POST' });
-    expect(rotation.ok).toBe(true);
-    const rotated = (await rotation.json()) as { version: number; databaseUrl: string };
-    await page.locator('[data-testid=sync-release]', { hasText: `v${rotated.version}` }).waitFor({ timeout: 5_000 });
-    await page
-      .locator(`${envRow} [data-testid=fingerprint]`)
-      .filter({ hasNotText: fingerprintBefore })
-      .waitFor({ timeout: 5_000 });
-    const shownAfterMs = Date.now() - started;
+    const shownAfterMs: number[] = [];
+    let fingerprint = fingerprintBefore;
+    let rotated = { version: 1, databaseUrl: '' };
+    for (let i = 0; i < ROTATIONS; i += 1) {
+      const started = performance.now();
+      const rotation = await fetch(`${simUrl}/_sim/apps/sushi-prod/rotate-credentials`, { method: 'POST' });
+      expect(rotation.ok).toBe(true);
+      rotated = (await rotation.json()) as { version: number; databaseUrl: string };
+      await page.locator('[data-testid=sync-release]', { hasText: `v${rotated.version}` }).waitFor({ timeout: 10_000 });
+      await page
+        .locator(`${envRow} [data-testid=fingerprint]`)
+        .filter({ hasNotText: fingerprint })
+        .waitFor({ timeout: 10_000 });
+      shownAfterMs.push(Math.round(performance.now() - started));
+      fingerprint = await text(page, `${envRow} [data-testid=fingerprint]`);
+    }
+    expect(rotated.version).toBe(1 + ROTATIONS);
     expect(navigations).toEqual([]);
-    expect(shownAfterMs).toBeLessThan(5_000);
+    const sorted = [...shownAfterMs].sort((a, b) => a - b);
+    const p50 = sorted[Math.floor((sorted.length - 1) / 2)]!;
+    const max = sorted[sorted.length - 1]!;
+    console.log(
+      `the open page showed each of ${ROTATIONS} rotations without a reload, ms after it was asked for: ` +
+        `${shownAfterMs.join(', ')} (p50 ${p50}, max ${max})`,
+    );
+    // Generous (the README says within a second; this machine may be busy with other tests): it must not flake.
+    expect(max).toBeLessThan(5_000);
     // Only the password changed, so the masked form is the same; the fingerprint and the audit row tell.
     expect(await text(page, `${envRow} [data-testid=env-value]`)).toBe(masked);
     const newest = page.locator('[data-testid=audit] tbody tr').first();
@@ -124,7 +127,6 @@ describe('the console in a browser', () => {
     expect(revealed.json.vars[0].value).toBe(rotated.databaseUrl);
     expect(await page.content()).not.toContain(rotated.databaseUrl);
     await shot(page, '05-after-rotation.png');
-    console.log(`the open page showed the rotation ${shownAfterMs} ms after it was asked for, without a reload`);
 
     // Opt out, after a confirmation step: the webhook goes (with its own audit row), the env var stays.
     await page.getByRole('link', { name: 'Opt out of the sync' }).click();

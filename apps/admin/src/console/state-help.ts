@@ -5,6 +5,8 @@ import { assertNever } from '@hds/sync';
 export interface StateHelp {
   why: string;
   todo: string;
+  /** Whether picking the app again (or another app, `#repick`) is a way out of this state. */
+  repick: boolean;
 }
 
 export function stateHelp(options: { sync: SyncStatus; accountEmail: string | undefined }): StateHelp | undefined {
@@ -23,6 +25,7 @@ export function stateHelp(options: { sync: SyncStatus; accountEmail: string | un
         todo:
           'Pick the app again below (the sync moves to it and catches up at once). If the account lost access, ' +
           'restore it on Heroku and press Check now. Or opt out.',
+        repick: true,
       };
     case 'needs_reauth':
       return {
@@ -30,6 +33,7 @@ export function stateHelp(options: { sync: SyncStatus; accountEmail: string | un
         todo:
           'Sign in with Heroku again as that account, or add a new API key for it: the sync resumes by itself. ' +
           'Or pick an app of another account below.',
+        repick: true,
       };
     case 'webhook_missing':
       return {
@@ -37,6 +41,7 @@ export function stateHelp(options: { sync: SyncStatus; accountEmail: string | un
         todo:
           'Fix what the last error says (the account needs the write scope; PUBLIC_WEBHOOK_BASE_URL must be ' +
           'reachable by Heroku), then press Check now: it creates the webhook.',
+        repick: false,
       };
     case 'config_var_missing':
       return {
@@ -44,8 +49,10 @@ export function stateHelp(options: { sync: SyncStatus; accountEmail: string | un
           `The release of ${app} the sync applied last has no config var that a mapping reads, so its env var kept ` +
           'the value it had, which may no longer work (the last error says which).',
         todo:
-          'Fix the mapping (enable again with the right config var name) or add the config var on Heroku: the next ' +
-          'release that has it brings the sync back to active.',
+          'Add the config var on Heroku (or the add-on that provides it): the next release that has it brings the ' +
+          'sync back to active. Or pick the app that has it below. (A mapping of another config var is set with ' +
+          'the API: PUT /api/projects/{id}/heroku-sync with mappings.)',
+        repick: true,
       };
     case 'error':
       return {
@@ -53,6 +60,7 @@ export function stateHelp(options: { sync: SyncStatus; accountEmail: string | un
         todo:
           'Fix what the last error says (e.g. grant the read-protected and write scopes), then press Check now. ' +
           'Or pick the app again below, or another one.',
+        repick: true,
       };
     default:
       return assertNever(sync.state);

@@ -100,6 +100,12 @@ function stateExplained(data: ProjectPageData) {
   return html`<div class="help ${sync.state}" data-testid="state-help">
     <p><strong>Why:</strong> ${help.why}</p>
     <p><strong>What to do:</strong> ${help.todo}</p>
+    ${
+      help.repick
+        ? // The link names a part inside the folded picker: browsers unfold a <details> to show a linked part of it.
+          html`<p><a href="#repick-steps" data-testid="repick-link">Pick the app again, or another app</a></p>`
+        : null
+    }
   </div>`;
 }
 
@@ -220,7 +226,7 @@ function currentTarget(sync: SyncStatus): string {
 
 function syncSection(data: ProjectPageData, csrf: SafeHtml) {
   const { sync } = data.project;
-  const steps = html`<div class="steps">${pickAccount(data, csrf)}${pickApp(data, csrf)}</div>`;
+  const steps = html`<div class="steps" id="repick-steps">${pickAccount(data, csrf)}${pickApp(data, csrf)}</div>`;
   const body = sync.enabled
     ? html`${enabledSync(data, csrf)}
         <details id="repick" data-testid="repick" ${sync.state !== 'active' || data.account ? 'open' : ''}>
@@ -312,10 +318,14 @@ export function renderProjectPage(data: ProjectPageData): string {
   return layout({
     title: data.project.name,
     flash: data.flash,
-    // Server-sent events tell the page when the project changed (console.js); without JavaScript, reload.
+    // Server-sent events tell the page when the project changed (console.js). Without JavaScript a link says to
+    // reload: a timed refresh would throw away what someone is typing into the page's forms.
     events: `/projects/${data.project.id}/events`,
     body: html`<div class="crumbs">
         <a href="/">Projects</a> / ${data.project.name} <span class="live" data-testid="live" hidden></span>
+        <noscript
+          ><a class="live" href="/projects/${data.project.id}" data-testid="reload">Reload to see changes</a></noscript
+        >
       </div>
       <h1>${data.project.name}</h1>
       ${envSection(data, csrf)} ${syncSection(data, csrf)}
