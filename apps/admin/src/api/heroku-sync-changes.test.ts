@@ -139,4 +139,27 @@ describe('moving a link to another app (defect 7)', () => {
     expect(sim.webhooks({ app: a.name })).toEqual([]);
     expect((await audit(project.id)).map((e) => e.action)).toContain('webhook_deleted');
   });
+
+  it('gives up, saying what is left to do, when Heroku refuses the deletion for good', async () => {
+    // The old app is another account's, whose API key stops working (a reset, a revoked key): Heroku answers 401.
+    const gone = sim.createAccount({ email: `gone-${process.pid}@example.com` });
+    const goneId = (await admin.api('POST', '/api/heroku/accounts', { body: { apiKey: gone.apiKey } })).json.id;
+    const a = sim.createApp({ name: appName(), accountId: gone.id });
+    const b = sim.createApp({ name: appName(), accountId: owner.id });
+    const project = await admin.createProject({ name: 'move away', heroku: { accountId: goneId, app: a.name } });
+    sim.revokeTokens({ accountId: gone.id, apiKey: true });
+
+    expect((await enable(project.id, { accountId, app: b.name })).status).toBe(200);
+    const deletes = () => sim.requests({ method: 'DELETE', path: `/apps/${a.id}/webhooks/` }).length;
+    expect(deletes()).toBe(1);
+    expect(sim.webhooks({ app: a.name })).toHaveLength(1);
+    const failed = (await audit(project.id)).filter((e) => e.action === 'webhook_delete_failed');
+    expect(failed).toMatchObject([{ detail: { appId: a.id, retry: expect.stringMatching(/by hand/) } }]);
+
+    // Asking again would fail the same way: the link's reconcile leaves it alone.
+    const linkId = (await admin.api('GET', `/api/projects/${project.id}/heroku-sync`)).json.linkId as string;
+    expect(await admin.sync.reconcileLink(linkId, 'manual', 'reconcile-test')).toMatchObject({ outcome: 'checked' });
+    expect(deletes()).toBe(1);
+    expect((await audit(project.id)).filter((e) => e.action === 'webhook_delete_failed')).toHaveLength(1);
+  });
 });
