@@ -32,6 +32,8 @@ form.row { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; }
 label { display: flex; flex-direction: column; font-size: 13px; color: var(--muted); gap: 4px; }
 input[name=target] { min-width: 320px; }
 input, select { font: inherit; padding: 7px 10px; border: 1px solid #cfd4dc; border-radius: 6px; min-width: 220px; background: #fff; color: var(--text); }
+input[type=checkbox] { min-width: 0; margin: 0; }
+label:has(> input[type=checkbox]) { flex-direction: row; align-items: center; gap: 8px; color: var(--text); }
 button, .button { font: inherit; font-weight: 600; border: 0; border-radius: 6px; padding: 8px 14px; cursor: pointer; background: var(--accent); color: #fff; display: inline-block; }
 button:hover, .button:hover { background: var(--accent-dark); text-decoration: none; }
 button.secondary, .button.secondary { background: #fff; color: var(--text); border: 1px solid #cfd4dc; }
