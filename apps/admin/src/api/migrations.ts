@@ -67,7 +67,8 @@ export function registerMigrationRoutes(api: ApiRoutes, deps: ApiDeps): void {
       "Checks first, changing nothing when a check fails (422): the app's current DATABASE_URL and the target " +
       "both answer, the local pg_dump reads the source's version, and the target has no table of the same name " +
       "as one of the source's. Then queues the copy on the `data-migrations` queue. 409 after a cut-over, or " +
-      'while another migration of the project runs.',
+      'while another migration of the project runs (one whose job is gone from the queue for over a minute is ' +
+      'ended first, as failed, and cleaned up).',
     tags: ['Migrations'],
     params: projectParams,
     body: startBody,
@@ -113,8 +114,10 @@ export function registerMigrationRoutes(api: ApiRoutes, deps: ApiDeps): void {
     operationId: 'cancelMigration',
     summary: 'Cancel a migration',
     description:
-      'The worker stops the copy and drops what the migration created on the target, leaving it as it was. ' +
-      '409 for a migration that has finished (or is cutting over).',
+      'The worker stops the copy and drops what the migration created on the target, leaving it as it was, and ' +
+      'takes the app out of maintenance mode. A migration whose job is gone from the queue (failed for good, or ' +
+      'removed) is ended at once, cleaned up the same way: the answer shows it cancelled. 409 for a migration ' +
+      'that has finished (or is cutting over).',
     tags: ['Migrations'],
     params: migrationParams,
     responses: { 202: { description: 'The cancel is asked for', schema: migrationView } },
