@@ -9,6 +9,7 @@ import { redisOAuthStateStore } from './auth/oauth-state.js';
 import { listenForProjectChanges } from './console/project-events.js';
 import { enqueueMigration } from './jobs.js';
 import { adminSecrets, loadAdminEnv } from './env.js';
+import { migrationJobAlive } from './api/migrations-queue.js';
 
 const env = loadAdminEnv();
 const logger = createLogger({ app: 'admin', level: env.LOG_LEVEL, format: env.LOG_FORMAT });
@@ -60,6 +61,7 @@ const migrations = new MigrationService({
     }),
   },
   enqueue: (migrationId) => enqueueMigration(producer, migrationId),
+  jobAlive: (migrationId) => migrationJobAlive(producer, migrationId),
 });
 
 const app = createAdminApp({

@@ -7,6 +7,7 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { runJob, type HandlerContext, type ReconcileMode } from './handlers.js';
 import type { WorkerMetrics } from './metrics.js';
+import { endMigrationsOfFailedJobs, failedForGood } from './migration-failures.js';
 
 export interface WorkerRuntimeOptions {
   sync: SyncService;
@@ -81,18 +82,26 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     }),
     new Worker(queueNames.deliveries, processor, { ...common, concurrency: options.deliveryConcurrency ?? 64 }),
   ];
+  let migrationFailures: { drain(): Promise<void> } | undefined;
   if (options.migrations) {
     // Long jobs: the lock is renewed while they run; a dead worker's migration is taken over and resumes.
-    workers.push(
-      new Worker(queueNames.migrations, processor, { ...common, concurrency: options.migrationConcurrency ?? 1 }),
-    );
+    const migrationsWorker = new Worker(queueNames.migrations, processor, {
+      ...common,
+      concurrency: options.migrationConcurrency ?? 1,
+    });
+    workers.push(migrationsWorker);
+    // A job given up (stalled too often, say) ends its migration and cleans up.
+    migrationFailures = endMigrationsOfFailedJobs(migrationsWorker, {
+      migrations: options.migrations,
+      logger: options.logger,
+    });
   }
 
   for (const worker of workers) {
     worker.on('failed', (job, err) => {
       if (!job || err instanceof DelayedError || err.name === 'DelayedError') return;
-      const attempts = job.opts.attempts ?? 1;
-      const final = job.attemptsMade >= attempts;
+      // Unrecoverable (a job stalled more often than allowed, say) is final too, whatever attempts are left.
+      const final = failedForGood(job, err);
       options.metrics.jobs.inc({ job: job.name, outcome: final ? 'failed' : 'retry' });
       const log = options.logger.child({ jobId: job.id, job: job.name, attempt: job.attemptsMade });
       if (!final) {
@@ -144,6 +153,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     close: async (closeOptions = {}) => {
       await relay?.close();
       await Promise.all(workers.map((w) => w.close(closeOptions.force ?? false)));
+      await migrationFailures?.drain();
       await producer.close();
     },
   };

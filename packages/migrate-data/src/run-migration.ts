@@ -1,6 +1,7 @@
 import { scrubSecrets, type Logger } from '@hds/core';
-import type { DataMigrationState, DataMigrationTable } from '@hds/db';
+import { dataMigrations, type DataMigrationState, type DataMigrationTable } from '@hds/db';
 import { cutOverDatabase, findLinkByProject, SyncError, type SyncService } from '@hds/sync';
+import { eq } from 'drizzle-orm';
 import type { Sql } from 'postgres';
 import {
   dropCreated,
@@ -21,6 +22,7 @@ import {
   isFinished,
   loadMigration,
   progressOf,
+  recordMaintenance,
   targetUrlContext,
   updateMigration,
   type MigrationRow,
@@ -78,7 +80,8 @@ async function applySection(target: Sql, script: string): Promise<void> {
  * table, constraints (post-data, materialized views, sequences), verification, cut-over. Every step either
  * commits as a whole on the target or is redone as a whole, so a job taken over after a worker died resumes with
  * the table it was on. A cancel, a failure retrying cannot fix, or the last attempt's failure drops what the
- * migration created on the target and takes the app out of maintenance mode.
+ * migration created on the target and takes the app out of maintenance mode. So does a migration ended elsewhere
+ * while this attempt still runs (`endOrphaned`, after its job was given up): the attempt stops and never cuts over.
  */
 export async function runMigration(options: {
   sync: SyncService;
@@ -92,10 +95,17 @@ export async function runMigration(options: {
   const { db, keyring } = sync.ctx;
   const loaded = await loadMigration(db, options.migrationId);
   if (!loaded) throw new MigrationFailure('no such migration');
-  if (isFinished(loaded.state)) return { state: loaded.state, error: loaded.error };
   let row: MigrationRow = loaded;
   const logger = sync.ctx.logger.child({ migrationId: row.id, projectId: row.projectId });
   const link = await findLinkByProject(db, row.projectId);
+  if (isFinished(loaded.state)) {
+    // A retry after taking the app out of maintenance failed (Heroku not answering): that is all that is left.
+    if (loaded.maintenanceOn && link?.id === loaded.linkId) {
+      await sync.credentials.client(link.accountId).setMaintenance(link.appId, false);
+      await recordMaintenance(db, loaded.id, false);
+    }
+    return { state: loaded.state, error: loaded.error };
+  }
   if (!link || link.id !== row.linkId) throw new MigrationFailure("the project's sync is gone");
   const heroku = sync.credentials.client(link.accountId);
   const targetUrl = keyring.decrypt(row.targetUrlEncrypted, targetUrlContext(row.id));
@@ -104,7 +114,9 @@ export async function runMigration(options: {
   const cancelPoll = setInterval(() => {
     loadMigration(db, row.id).then(
       (current) => {
-        if (current?.cancelRequested) abort.abort(new Cancelled('cancelled'));
+        // A cancel, or the migration ended elsewhere (`endOrphaned`: its job was given up on while this attempt
+        // still ran, say after it lost its lock): either way this attempt stops and drops what it created.
+        if (current && (current.cancelRequested || isFinished(current.state))) abort.abort(new Cancelled('cancelled'));
       },
       (err: unknown) => logger.warn({ err }, 'could not check for a cancel'),
     );
@@ -143,7 +155,8 @@ export async function runMigration(options: {
     checkCancel();
     if (row.maintenance && !row.maintenanceOn) {
       await heroku.setMaintenance(link.appId, true);
-      await move({ maintenanceOn: true });
+      await recordMaintenance(db, row.id, true);
+      row = { ...row, maintenanceOn: true };
     }
 
     if (row.state === 'schema') {
@@ -198,6 +211,14 @@ export async function runMigration(options: {
 
     if (row.state === 'cutover') {
       await db.transaction(async (tx) => {
+        // The row is locked first: a migration ended elsewhere meanwhile (`endOrphaned`) never cuts over, and one
+        // that cuts over is done before anything else may end it.
+        const [current] = await tx
+          .select({ state: dataMigrations.state })
+          .from(dataMigrations)
+          .where(eq(dataMigrations.id, row.id))
+          .for('update');
+        if (current?.state !== 'cutover') throw new Cancelled('the migration was ended elsewhere');
         await cutOverDatabase(tx, keyring, { linkId: link.id, targetUrl, migrationId: row.id });
         const now = new Date();
         await updateMigration(tx, row, { state: 'done', cutoverAt: now, finishedAt: now });
@@ -208,6 +229,11 @@ export async function runMigration(options: {
     logger.info('data migration done');
     return { state: 'done' };
   } catch (err) {
+    if ((await loadMigration(db, row.id).catch(() => undefined))?.state === 'done') {
+      // Done is done (a cancel that came too late, say): the target is never dropped after that.
+      await maintenanceOff();
+      return { state: 'done' };
+    }
     const cancelled = err instanceof Cancelled || abort.signal.aborted;
     const permanent = err instanceof MigrationFailure || err instanceof SyncError;
     if (!cancelled && !permanent && !options.lastAttempt) {
@@ -220,7 +246,9 @@ export async function runMigration(options: {
     await move({ state: cancelled ? 'cancelled' : 'failed', error: message, finishedAt: new Date() });
     if (cancelled) logger.info('data migration cancelled; the target is as it was');
     else logger.warn({ err }, 'data migration failed; the target is as it was');
-    return { state: row.state, error: message };
+    // As stored: a migration ended elsewhere keeps the state and error it was given there.
+    const stored = await loadMigration(db, row.id).catch(() => undefined);
+    return { state: stored?.state ?? row.state, error: stored ? stored.error : message };
   } finally {
     clearInterval(cancelPoll);
     await Promise.all([source?.end({ timeout: 2 }), target.end({ timeout: 2 })]);
@@ -229,7 +257,7 @@ export async function runMigration(options: {
   async function maintenanceOff(): Promise<void> {
     if (!row.maintenanceOn) return;
     await heroku.setMaintenance(link!.appId, false);
-    await updateMigration(db, row, { maintenanceOn: false });
+    await recordMaintenance(db, row.id, false);
     row = { ...row, maintenanceOn: false };
   }
 }

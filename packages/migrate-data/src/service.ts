@@ -4,6 +4,7 @@ import { appendAudit, databaseMapping, findLinkByProject, SyncError, type SyncSe
 import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
 import { connectDatabase } from './connect.js';
 import { checkSources, fetchSourceUrl } from './preflight.js';
+import { endOrphaned } from './end-orphaned.js';
 import { defaultRunSettings, runMigration, type MigrationProgress, type RunSettings } from './run-migration.js';
 import {
   isFinished,
@@ -71,6 +72,15 @@ export class MigrationService {
       sync: SyncService;
       settings: Partial<RunSettings> & Pick<RunSettings, 'checkTarget'>;
       enqueue?(migrationId: string): Promise<void>;
+      /**
+       * Whether the migration's job can still run: it is waiting, delayed or active in the queue (not failed for
+       * good, completed or gone). Without it, a migration whose job is gone is ended only by the worker that saw
+       * its job fail (`endOrphaned`); with it, a cancel ends such a migration at once, and a start ends one that
+       * has blocked the project for `orphanGraceMs`.
+       */
+      jobAlive?(migrationId: string): Promise<boolean>;
+      /** How old an unfinished migration must be before a start may end it for want of a job (default 60 s). */
+      orphanGraceMs?: number;
     },
   ) {
     this.settings = { ...defaultRunSettings, ...options.settings };
@@ -124,6 +134,7 @@ export class MigrationService {
       await Promise.all([source.end({ timeout: 2 }), target.end({ timeout: 2 })]);
     }
 
+    await this.endBlocking(options.projectId);
     const id = crypto.randomUUID();
     const row = await this.db.transaction(async (tx) => {
       const active = await tx
@@ -196,8 +207,18 @@ export class MigrationService {
     return rows.map(toMigrationView);
   }
 
-  /** Asks a running migration to stop; the worker drops what it created. A finished one cannot be cancelled (409). */
+  /**
+   * Asks a running migration to stop; the worker drops what it created. A finished one cannot be cancelled (409).
+   * One whose job is gone (`jobAlive`) has nothing to stop it: it is ended here, cleaned up as the worker would.
+   */
   async cancel(projectId: string, migrationId: string): Promise<MigrationView> {
+    const asked = await this.askToCancel(projectId, migrationId);
+    if (!(await this.jobGone(migrationId))) return asked;
+    await this.endOrphaned(migrationId, 'its job is gone from the queue');
+    return this.get(projectId, migrationId);
+  }
+
+  private async askToCancel(projectId: string, migrationId: string): Promise<MigrationView> {
     return this.db.transaction(async (tx) => {
       const [row] = await tx
         .select()
@@ -231,6 +252,51 @@ export class MigrationService {
     report?(progress: MigrationProgress): Promise<void>;
   }): ReturnType<typeof runMigration> {
     return runMigration({ sync: this.options.sync, settings: this.settings, ...options });
+  }
+
+  /**
+   * The worker's side, when a migration's job failed for good, and the admin's when its job is gone: ends the
+   * migration and cleans up (see `endOrphaned`). Returns its state after (undefined: no such migration).
+   */
+  endOrphaned(migrationId: string, reason: string): ReturnType<typeof endOrphaned> {
+    return endOrphaned({ sync: this.options.sync, settings: this.settings, migrationId, reason });
+  }
+
+  /** Whether the queue no longer holds a job that could run the migration (false when that cannot be told). */
+  private async jobGone(migrationId: string): Promise<boolean> {
+    if (!this.options.jobAlive) return false;
+    try {
+      return !(await this.options.jobAlive(migrationId));
+    } catch (err) {
+      this.options.sync.ctx.logger.warn({ err, migrationId }, "could not look up the migration's job");
+      return false;
+    }
+  }
+
+  /**
+   * Ends the project's unfinished migrations whose jobs are gone (and that are older than the grace period, so
+   * that one whose job is being queued right now is never taken for one): they would block the start for good.
+   */
+  private async endBlocking(projectId: string): Promise<void> {
+    if (!this.options.jobAlive) return;
+    const graceMs = this.options.orphanGraceMs ?? 60_000;
+    const stale = await this.db
+      .select({ id: dataMigrations.id })
+      .from(dataMigrations)
+      .where(
+        and(
+          eq(dataMigrations.projectId, projectId),
+          sql`${dataMigrations.state} not in ('done', 'failed', 'cancelled')`,
+          sql`${dataMigrations.createdAt} < now() - make_interval(secs => ${graceMs / 1000})`,
+        ),
+      );
+    for (const { id } of stale) {
+      if (await this.jobGone(id))
+        await this.endOrphaned(
+          id,
+          'its job is gone from the queue (failed for good or removed): nothing ran it any more',
+        );
+    }
   }
 
   private async require(projectId: string, migrationId: string): Promise<MigrationRow> {

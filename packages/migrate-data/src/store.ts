@@ -59,3 +59,11 @@ export function progressOf(tables: readonly DataMigrationTable[]): { rows: numbe
     rowsCopied: tables.reduce((n, t) => n + t.rowsCopied, 0),
   };
 }
+
+/** Whether the migration has the app in maintenance mode: recorded in any state (a finished one too). */
+export async function recordMaintenance(db: DbOrTx, id: string, on: boolean): Promise<void> {
+  await db
+    .update(dataMigrations)
+    .set({ maintenanceOn: on, updatedAt: sql`now()` })
+    .where(eq(dataMigrations.id, id));
+}

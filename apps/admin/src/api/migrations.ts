@@ -66,7 +66,8 @@ export function registerMigrationRoutes(api: ApiRoutes, deps: ApiDeps): void {
     description:
       "Checks first, changing nothing when a check fails (422): the app's current DATABASE_URL and the target " +
       "both answer, the local pg_dump reads the source's version, and the target has no table of the same name " +
-      "as one of the source's. Then queues the copy on the `data-migrations` queue.",
+      "as one of the source's. Then queues the copy on the `data-migrations` queue. Another migration of the " +
+      'project whose job is gone from the queue for over a minute is ended first, as failed, and cleaned up.',
     tags: ['Migrations'],
     params: projectParams,
     body: startBody,
@@ -121,7 +122,10 @@ export function registerMigrationRoutes(api: ApiRoutes, deps: ApiDeps): void {
     path: '/projects/:id/migrations/:migrationId/cancel',
     operationId: 'cancelMigration',
     summary: 'Cancel a migration',
-    description: 'The worker stops the copy and drops what the migration created on the target, leaving it as it was.',
+    description:
+      'The worker stops the copy and drops what the migration created on the target, leaving it as it was, and ' +
+      'takes the app out of maintenance mode. A migration whose job is gone from the queue (failed for good, or ' +
+      'removed) is ended at once, cleaned up the same way: the answer shows it cancelled.',
     tags: ['Migrations'],
     params: migrationParams,
     responses: { 202: { description: 'The cancel is asked for', schema: migrationView } },

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createLogger, Keyring, type Logger } from '@hds/core';
 import { startHerokuSim, type HerokuSim, type SimServer } from '@hds/heroku-sim';
 import { SyncService } from '@hds/sync';
@@ -32,10 +34,18 @@ create sequence invoice_numbers start 1000;
 select nextval('invoice_numbers') from generate_series(1, 3);
 `;
 
+/** A `PATCH /apps/{app}` that reached the sim: the app (its id or name, as called) and the maintenance asked for. */
+export interface MaintenancePatch {
+  app: string;
+  maintenance: unknown;
+}
+
 export interface MigrateRig {
   cluster: PostgresServer;
   sim: HerokuSim;
   simServer: SimServer;
+  /** Every `PATCH /apps/{app}` the sim answered, in order, with its body. */
+  maintenancePatches: MaintenancePatch[];
   database: TestDatabase;
   sync: SyncService;
   migrations: MigrationService;
@@ -43,6 +53,7 @@ export interface MigrateRig {
   project(options: { rows: number; mappings?: Record<string, string>; config?: Record<string, string> }): Promise<{
     projectId: string;
     app: string;
+    appId: string;
     sourceUrl: string;
     linkId: string;
   }>;
@@ -63,7 +74,9 @@ export async function startMigrateRig(
   const cluster = await startSimPostgres();
   const prefix = uniqueName('mig');
   const sim = await startHerokuSim({ retryScheduleMs: [], postgres: { adminUrl: cluster.url, prefix } });
-  const simServer = await sim.listen();
+  // The sim behind a front that records each PATCH /apps/{app} body (the sim's own request log has no bodies).
+  const maintenancePatches: MaintenancePatch[] = [];
+  const simServer = await listenRecording(sim, maintenancePatches);
   const database = await createTestDatabase();
   const sync = new SyncService({
     db: database.client.db,
@@ -93,6 +106,7 @@ export async function startMigrateRig(
     cluster,
     sim,
     simServer,
+    maintenancePatches,
     database,
     sync,
     migrations,
@@ -115,7 +129,13 @@ export async function startMigrateRig(
         name: `p-${app.name}`,
         heroku: { accountId: account.id, app: app.name, mappings: options.mappings },
       });
-      return { projectId: project.id, app: app.name, sourceUrl: app.databaseUrl, linkId: project.sync.linkId! };
+      return {
+        projectId: project.id,
+        app: app.name,
+        appId: app.id,
+        sourceUrl: app.databaseUrl,
+        linkId: project.sync.linkId!,
+      };
     },
     superuser(url) {
       const su = new URL(cluster.url);
@@ -135,9 +155,51 @@ export async function startMigrateRig(
     },
     async close() {
       await Promise.all(clients.splice(0).map((sql) => sql.end({ timeout: 1 })));
+      await simServer.close();
       await sim.close();
       await database.drop();
       await cluster.close();
     },
+  };
+}
+
+/**
+ * Serves the sim's handler through a front that reads the body of each `PATCH /apps/{app}`, records it and hands
+ * it on parsed (the sim's JSON parser leaves a request whose body was read alone).
+ */
+async function listenRecording(sim: HerokuSim, patches: MaintenancePatch[]): Promise<SimServer> {
+  const server = createServer((req, res) => {
+    const match = req.method === 'PATCH' ? /^\/apps\/([^/?]+)(?:\?|$)/.exec(req.url ?? '') : null;
+    if (!match) {
+      sim.handler(req, res);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        body = undefined;
+      }
+      patches.push({
+        app: decodeURIComponent(match[1]!),
+        maintenance: (body as { maintenance?: unknown } | undefined)?.maintenance,
+      });
+      Object.assign(req, { body });
+      sim.handler(req, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
