@@ -255,38 +255,10 @@ describe('a data migration through the stack', () => {
     expect(started.status).toBe(202);
     // `products` is copied last (two tables at a time, in name order): holding a lock on it from the moment the
     // rows start keeps the copy at a known point, with other tables copied.
-    const holder = connect(sourceAsSuperuser);
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const lock = holder
-      .begin(async (tx) => {
-        await eventually(
-          'the migration to reach its rows',
-          async () => (await migration(project.id, started.body.id)).state === 'copying',
-          60_000,
-        );
-        await tx`lock table products in access exclusive mode`;
-        locked();
-        await released;
-      })
-      .catch(() => {});
-    await isLocked;
-    const admin = connect(s.simDatabases!.adminUrl);
-    await eventually(
-      'the copy of products to wait for its lock',
-      async () =>
-        (
-          await admin`select 1 from pg_stat_activity
-            where application_name = 'hds-migrate-source' and wait_event_type = 'Lock' and query like 'copy public.products%'`
-        ).length > 0,
-      30_000,
-    );
+    const held = await holdCopyOfProducts({ projectId: project.id, migrationId: started.body.id, sourceAsSuperuser });
     const worker = s.workers()[0]!;
     expect((await s.kill(worker.name)).signal).toBe('SIGKILL');
-    release();
-    await lock;
+    await held.release();
     const interrupted = await migration(project.id, started.body.id);
     expect(interrupted.state).toBe('copying');
 
