@@ -5,12 +5,19 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHasuraStandIn, type HasuraMetadata, type HasuraStandIn, type Stack } from '@hds/testkit';
+import {
+  startHasuraStandIn,
+  type HasuraMetadata,
+  type HasuraStandIn,
+  type Stack,
+  hasuraMetadata,
+  postgresSource,
+  TEST_POOL_SETTINGS,
+} from '@hds/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { appName, eventually, useStack } from './support/use-stack.js';
 
 const HASURA = 'HASURA_GRAPHQL_DATABASE_URL';
-const POOL = { max_connections: 8, idle_timeout: 20, retries: 3, connection_lifetime: 300 };
 const SECRET = 'e2e-hasura-admin-secret';
 const root = mkdtempSync(join(tmpdir(), 'hds-file-destinations-'));
 const destinationsEnv = { DESTINATIONS_ALLOW_PRIVATE: 'true', FILE_DESTINATIONS_ROOT: root };
@@ -30,19 +37,7 @@ afterEach(async () => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function metadata(databaseUrl: unknown): HasuraMetadata {
-  return {
-    version: 3,
-    sources: [
-      {
-        name: 'default',
-        kind: 'postgres',
-        tables: [{ table: { schema: 'public', name: 'customers' } }],
-        configuration: {
-          connection_info: { database_url: databaseUrl, pool_settings: { ...POOL }, isolation_level: 'read-committed' },
-        },
-      },
-    ],
-  };
+  return hasuraMetadata(postgresSource({ databaseUrl, tables: ['customers'] }));
 }
 
 async function syncedProject(s: Stack, name: string) {
@@ -104,7 +99,7 @@ describe('hasura and file destinations through the whole stack', () => {
       });
       expect(hasura.metadata().sources[0]!.configuration.connection_info.database_url).toBe(rotation.databaseUrl);
       expect(await hasura.query('default', 'select current_user as user')).toEqual([{ user: role }]);
-      expect(hasura.poolSettings('default')).toEqual(POOL);
+      expect(hasura.poolSettings('default')).toEqual(TEST_POOL_SETTINGS);
     }
     expect(hasura.calls().filter((c) => c.status === 409).length).toBeGreaterThan(0);
     expect(hasura.metadata().sources[0]!.tables).toHaveLength(2);

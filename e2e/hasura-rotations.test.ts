@@ -18,10 +18,12 @@ import {
   type HasuraStandIn,
   type PostgresServer,
   type SimApp,
+  hasuraMetadata,
+  postgresSource,
+  TEST_POOL_SETTINGS,
 } from '@hds/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const POOL = { max_connections: 8, idle_timeout: 20, retries: 3, connection_lifetime: 300 };
 const logger = createLogger({ app: 'hasura-rotations', level: 'silent' });
 
 describe('rotations reach a running Hasura (heroku-sim real databases, the Hasura stand-in)', () => {
@@ -50,30 +52,21 @@ describe('rotations reach a running Hasura (heroku-sim real databases, the Hasur
       signal: AbortSignal.timeout(5000),
       logger,
     });
-    const source = (name: string, databaseUrl: unknown) => ({
-      name,
-      kind: 'postgres',
-      tables: [{ table: { schema: 'public', name: 'customers' } }],
-      configuration: {
-        connection_info: {
-          database_url: databaseUrl,
-          pool_settings: { ...POOL },
-          isolation_level: 'repeatable-read',
-          use_prepared_statements: true,
-        },
-      },
-    });
+    const source = (name: string, databaseUrl: unknown) =>
+      postgresSource({
+        name,
+        databaseUrl,
+        tables: ['customers'],
+        connection: { isolation_level: 'repeatable-read', use_prepared_statements: true },
+      });
     hasura = await startHasuraStandIn({
       adminSecret: 'rotations-secret',
       allowedPathPrefix: root,
       connectTimeoutSeconds: 3,
-      metadata: {
-        version: 3,
-        sources: [
-          source('default', app.databaseUrl),
-          source('from_file', { dynamic_from_file: join(root, 'hasura', 'database-url') }),
-        ],
-      },
+      metadata: hasuraMetadata(
+        source('default', app.databaseUrl),
+        source('from_file', { dynamic_from_file: join(root, 'hasura', 'database-url') }),
+      ),
     });
   });
 
@@ -129,12 +122,12 @@ describe('rotations reach a running Hasura (heroku-sim real databases, the Hasur
           { user: role },
         ]);
         expect(hasura.sourceUrl(source)).toBe(rotation.databaseUrl);
-        expect(hasura.poolSettings(source)).toEqual(POOL);
+        expect(hasura.poolSettings(source)).toEqual(TEST_POOL_SETTINGS);
       }
       expect(hasura.metadata().sources[0]!.configuration.connection_info).toMatchObject({
         isolation_level: 'repeatable-read',
         use_prepared_statements: true,
-        pool_settings: POOL,
+        pool_settings: TEST_POOL_SETTINGS,
       });
       await expect(clients.connect(previous)`select 1`).rejects.toMatchObject({ code: '28P01' });
       previous = rotation.databaseUrl;

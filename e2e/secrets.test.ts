@@ -16,6 +16,8 @@ import {
   testServices,
   type HasuraStandIn,
   type Stack,
+  hasuraMetadata,
+  postgresSource,
 } from '@hds/testkit';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
@@ -85,17 +87,7 @@ describe('secrets are written nowhere but the encrypted env values', () => {
     const hasura: HasuraStandIn = await startHasuraStandIn({
       adminSecret,
       connectTimeoutSeconds: 1,
-      metadata: {
-        version: 3,
-        sources: [
-          {
-            name: 'default',
-            kind: 'postgres',
-            tables: [],
-            configuration: { connection_info: { database_url: urlWith(hasuraPassword) } },
-          },
-        ],
-      },
+      metadata: hasuraMetadata(postgresSource({ databaseUrl: urlWith(hasuraPassword) })),
     });
     onTestFinished(() => hasura.close());
     const destination = await s.admin.http.request<{ id: string }>('POST', `/api/projects/${project.id}/destinations`, {

@@ -9,6 +9,8 @@ import {
   startSimPostgres,
   type HasuraStandIn,
   type PostgresServer,
+  hasuraMetadata,
+  postgresSource,
 } from '@hds/testkit';
 
 /** docker-compose's `hasura-source` job, against the Hasura stand-in. */
@@ -26,23 +28,12 @@ describe('tools/hasura-source.js', () => {
       adminSecret: 'secret',
       allowedPathPrefix: dir,
       connectTimeoutSeconds: 2,
-      metadata: {
-        version: 3,
-        sources: [
-          {
-            name: 'default',
-            kind: 'postgres',
-            tables: [],
-            configuration: {
-              connection_info: {
-                database_url: `postgres://app:first@127.0.0.1:${server.port}/postgres`,
-                pool_settings: { max_connections: 5 },
-                isolation_level: 'serializable',
-              },
-            },
-          },
-        ],
-      },
+      metadata: hasuraMetadata(
+        postgresSource({
+          databaseUrl: `postgres://app:first@127.0.0.1:${server.port}/postgres`,
+          connection: { pool_settings: { max_connections: 5 }, isolation_level: 'serializable' },
+        }),
+      ),
     });
   });
 

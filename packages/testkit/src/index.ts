@@ -94,7 +94,10 @@ export { RequestGate, type HeldRequest } from './request-gate.js';
 export { startWebhookReceiver, type ReceivedWebhook, type ReceiverReply } from './webhook-receiver.js';
 export {
   DEFAULT_POOL_SETTINGS,
+  hasuraMetadata,
+  postgresSource,
   startHasuraStandIn,
+  TEST_POOL_SETTINGS,
   type EffectivePoolSettings,
   type HasuraCall,
   type HasuraMetadata,

@@ -10,6 +10,9 @@ import {
   type HasuraMetadata,
   type HasuraStandIn,
   type PostgresServer,
+  hasuraMetadata,
+  postgresSource,
+  TEST_POOL_SETTINGS,
 } from '@hds/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGuardedDispatcher, parseOutboundPolicy } from '../../outbound/index.js';
@@ -37,8 +40,6 @@ const logger = createLogger({ app: 'hasura-kind-test', level: 'silent' });
 const opened: HasuraStandIn[] = [];
 const temporary: string[] = [];
 
-const POOL = { max_connections: 7, idle_timeout: 30, retries: 2, connection_lifetime: 120 };
-
 beforeAll(async () => {
   server = await startSimPostgres();
   admin = clients.connect(server.url);
@@ -58,26 +59,15 @@ afterEach(async () => {
 });
 
 function metadata(databaseUrl: unknown): HasuraMetadata {
-  return {
-    version: 3,
-    sources: [
-      {
-        name: 'default',
-        kind: 'postgres',
-        tables: [{ table: { schema: 'public', name: 'album' } }],
-        configuration: {
-          connection_info: {
-            database_url: databaseUrl,
-            pool_settings: { ...POOL },
-            isolation_level: 'repeatable-read',
-            use_prepared_statements: true,
-          },
-          extensions_schema: 'hasura_ext',
-        },
-        customization: { root_fields: { namespace: 'app' } },
-      },
-    ],
-  };
+  return hasuraMetadata(
+    postgresSource({
+      databaseUrl,
+      tables: ['album'],
+      connection: { isolation_level: 'repeatable-read', use_prepared_statements: true },
+      configuration: { extensions_schema: 'hasura_ext' },
+      extra: { customization: { root_fields: { namespace: 'app' } } },
+    }),
+  );
 }
 
 async function standIn(options: Parameters<typeof startHasuraStandIn>[0] = {}): Promise<HasuraStandIn> {
@@ -131,7 +121,7 @@ describe('the hasura destination kind', () => {
         connection_info: { ...before.configuration.connection_info, database_url: url },
       },
     });
-    expect(hasura.poolSettings('default')).toEqual(POOL);
+    expect(hasura.poolSettings('default')).toEqual(TEST_POOL_SETTINGS);
     expect(await hasura.query('default', 'select current_user as user')).toEqual([{ user: 'app' }]);
     expect(hasura.sourceUrl('default')).toBe(url);
     expect(types(hasura)).toEqual([
@@ -153,7 +143,7 @@ describe('the hasura destination kind', () => {
     const url = `postgres://app_next:${other}@127.0.0.1:${server.port}/app`;
     hasura.afterNextExport((m) => {
       const source = m.sources[0]!;
-      source.configuration.connection_info.pool_settings = { ...POOL, max_connections: 9 };
+      source.configuration.connection_info.pool_settings = { ...TEST_POOL_SETTINGS, max_connections: 9 };
       source.tables.push({ table: { schema: 'public', name: 'artist' } });
     });
     expect((await deliver(hasura, url)).outcome).toBe('delivered');
@@ -166,7 +156,7 @@ describe('the hasura destination kind', () => {
     const source = sourceOf(hasura);
     expect(source.tables).toHaveLength(2);
     expect(source.configuration.connection_info.database_url).toBe(url);
-    expect(hasura.poolSettings('default')).toEqual({ ...POOL, max_connections: 9 });
+    expect(hasura.poolSettings('default')).toEqual({ ...TEST_POOL_SETTINGS, max_connections: 9 });
     expect(await hasura.query('default', 'select current_user as user')).toEqual([{ user: 'app_next' }]);
   });
 
@@ -231,7 +221,7 @@ describe('the hasura destination kind', () => {
       'get_inconsistent_metadata 200',
       'export_metadata 200',
     ]);
-    expect(hasura.poolSettings('default')).toEqual(POOL);
+    expect(hasura.poolSettings('default')).toEqual(TEST_POOL_SETTINGS);
     expect(sourceOf(hasura).customization).toEqual({ root_fields: { namespace: 'app' } });
     expect(await hasura.query('default', 'select 1 as one')).toEqual([{ one: 1 }]);
   });
