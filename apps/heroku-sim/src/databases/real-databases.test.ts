@@ -240,7 +240,7 @@ describe('heroku-sim with real databases, at start-up', () => {
     await expect(started).rejects.toThrow(/SIM_POSTGRES_URL: .*accepted a wrong password.*trust/);
   });
 
-  it('exits 1 naming SIM_POSTGRES_URL when the server refuses the connection or trusts every password', async () => {
+  it('exits 1 naming SIM_POSTGRES_URL when the server refuses the connection or the password, or trusts every password', async () => {
     const closed = new URL(server.url);
     closed.port = '1';
     const refused = await runSourceEntrypoint('apps/heroku-sim/src/main.ts', {
@@ -252,6 +252,18 @@ describe('heroku-sim with real databases, at start-up', () => {
       /SIM_POSTGRES_URL: cannot connect to the Postgres server at 127\.0\.0\.1:1 .*ECONNREFUSED/,
     );
     expect(refused.stderr).not.toContain(new URL(server.url).password);
+
+    const wrongPassword = new URL(server.url);
+    wrongPassword.password = 'not-the-admin-password';
+    const denied = await runSourceEntrypoint('apps/heroku-sim/src/main.ts', {
+      PORT: '0',
+      SIM_POSTGRES_URL: wrongPassword.href,
+    });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(
+      /SIM_POSTGRES_URL: cannot connect to the Postgres server at .*password authentication/,
+    );
+    expect(denied.stderr).not.toContain('not-the-admin-password');
 
     const trusting = await runSourceEntrypoint('apps/heroku-sim/src/main.ts', {
       PORT: '0',
