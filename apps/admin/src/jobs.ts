@@ -1,4 +1,4 @@
-import type { JobProducer } from '@hds/queue';
+import { queueNames, type JobProducer } from '@hds/queue';
 import type { ReconcileReason } from '@hds/sync';
 import { ApiError } from './http/errors.js';
 
@@ -26,4 +26,13 @@ export async function enqueueMigration(producer: JobProducer, migrationId: strin
       { cause: err },
     );
   }
+}
+
+/**
+ * Whether a migration's job (job id = the migration's id) can still run it: waiting, delayed or active. A job that
+ * failed for good, completed, or is gone (removed from Bull Board, Redis emptied) runs nothing any more.
+ */
+export async function migrationJobAlive(producer: JobProducer, migrationId: string): Promise<boolean> {
+  const state = await producer.queue(queueNames.migrations).getJobState(migrationId);
+  return state !== 'completed' && state !== 'failed' && state !== 'unknown';
 }

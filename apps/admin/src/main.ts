@@ -7,9 +7,8 @@ import { SyncService } from '@hds/sync';
 import { createAdminApp } from './app.js';
 import { redisOAuthStateStore } from './auth/oauth-state.js';
 import { listenForProjectChanges } from './console/project-events.js';
-import { enqueueMigration } from './jobs.js';
+import { enqueueMigration, migrationJobAlive } from './jobs.js';
 import { adminSecrets, loadAdminEnv } from './env.js';
-import { migrationJobAlive } from './api/migrations-queue.js';
 
 const env = loadAdminEnv();
 const logger = createLogger({ app: 'admin', level: env.LOG_LEVEL, format: env.LOG_FORMAT });
