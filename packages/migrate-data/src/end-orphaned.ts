@@ -5,7 +5,7 @@ import { eq, sql } from 'drizzle-orm';
 import { dropCreated, type Baseline } from './catalog.js';
 import { connectDatabase } from './connect.js';
 import type { PreflightSettings } from './preflight.js';
-import { isFinished, recordMaintenance, targetUrlContext, updateMigration } from './store.js';
+import { isFinished, setAppMaintenance, targetUrlContext, updateMigration } from './store.js';
 
 const messageOf = (err: unknown) => scrubSecrets(err instanceof Error ? err.message : String(err)).slice(0, 500);
 
@@ -76,8 +76,7 @@ export async function endOrphaned(options: {
         problems.push("the project's sync is gone: take the Heroku app out of maintenance mode by hand");
     } else {
       try {
-        await sync.credentials.client(link.accountId).setMaintenance(link.appId, false);
-        await recordMaintenance(db, row.id, false);
+        await setAppMaintenance(sync, { link, migrationId: row.id, on: false });
       } catch (err) {
         problems.push(`the Heroku app could not be taken out of maintenance mode (${messageOf(err)}): do it by hand`);
       }

@@ -22,7 +22,7 @@ import {
   isFinished,
   loadMigration,
   progressOf,
-  recordMaintenance,
+  setAppMaintenance,
   targetUrlContext,
   updateMigration,
   type MigrationRow,
@@ -101,8 +101,7 @@ export async function runMigration(options: {
   if (isFinished(loaded.state)) {
     // A retry after taking the app out of maintenance failed (Heroku not answering): that is all that is left.
     if (loaded.maintenanceOn && link?.id === loaded.linkId) {
-      await sync.credentials.client(link.accountId).setMaintenance(link.appId, false);
-      await recordMaintenance(db, loaded.id, false);
+      await setAppMaintenance(sync, { link, migrationId: loaded.id, on: false });
     }
     return { state: loaded.state, error: loaded.error };
   }
@@ -154,8 +153,7 @@ export async function runMigration(options: {
     }
     checkCancel();
     if (row.maintenance && !row.maintenanceOn) {
-      await heroku.setMaintenance(link.appId, true);
-      await recordMaintenance(db, row.id, true);
+      await setAppMaintenance(sync, { link, migrationId: row.id, on: true });
       row = { ...row, maintenanceOn: true };
     }
 
@@ -256,8 +254,7 @@ export async function runMigration(options: {
 
   async function maintenanceOff(): Promise<void> {
     if (!row.maintenanceOn) return;
-    await heroku.setMaintenance(link!.appId, false);
-    await recordMaintenance(db, row.id, false);
+    await setAppMaintenance(sync, { link: link!, migrationId: row.id, on: false });
     row = { ...row, maintenanceOn: false };
   }
 }

@@ -5,6 +5,7 @@ import {
   type DataMigrationTable,
   type DbOrTx,
 } from '@hds/db';
+import type { SyncService } from '@hds/sync';
 import { and, eq, sql } from 'drizzle-orm';
 
 export type MigrationRow = typeof dataMigrations.$inferSelect;
@@ -60,10 +61,19 @@ export function progressOf(tables: readonly DataMigrationTable[]): { rows: numbe
   };
 }
 
-/** Whether the migration has the app in maintenance mode: recorded in any state (a finished one too). */
-export async function recordMaintenance(db: DbOrTx, id: string, on: boolean): Promise<void> {
-  await db
+/**
+ * Puts the project's Heroku app in maintenance mode or takes it out (`PATCH /apps/{app}`), then records on the
+ * migration whether it has the app in maintenance mode: in any state (a finished one too), so a retry or a clean-up
+ * knows what is left to undo.
+ */
+export async function setAppMaintenance(
+  sync: SyncService,
+  options: { link: { accountId: string; appId: string }; migrationId: string; on: boolean },
+): Promise<void> {
+  const { link, migrationId, on } = options;
+  await sync.credentials.client(link.accountId).setMaintenance(link.appId, on);
+  await sync.ctx.db
     .update(dataMigrations)
     .set({ maintenanceOn: on, updatedAt: sql`now()` })
-    .where(eq(dataMigrations.id, id));
+    .where(eq(dataMigrations.id, migrationId));
 }
