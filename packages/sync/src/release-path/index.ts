@@ -1,8 +1,8 @@
 /**
  * The release path's one owner: every write a release makes to Postgres goes through this module, and nothing
- * else writes those columns (`owner.test.ts` scans the service's source for writes of them elsewhere). It is the typed face of the SQL functions in
- * `packages/db/drizzle/0009_release_path_functions.sql` (why they are SQL functions: docs/adr/0005), and each of
- * the path's rules lives in exactly one of them:
+ * else writes those columns (`owner.test.ts` scans the service's source for writes of them elsewhere). It is the
+ * typed face of the SQL functions in `packages/db/drizzle/0009_release_path_functions.sql` (why they are SQL
+ * functions: docs/adr/0005), and each of the path's rules lives in exactly one of them:
  *
  * | rule                                                                  | kept in               | called through     |
  * | --------------------------------------------------------------------- | --------------------- | ------------------ |
