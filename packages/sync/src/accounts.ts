@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
-import { herokuAccounts } from '@hds/db';
+import { herokuAccounts, type DbOrTx } from '@hds/db';
 import { HerokuClient, isHerokuApiError, refreshOAuthToken, type OAuthTokens } from '@hds/heroku';
 import { and, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { SyncContext } from './context.js';
@@ -15,7 +15,7 @@ const REFRESH_MARGIN_MS = 2 * 60_000;
 const CACHE_TTL_MS = 30_000;
 /** A refresh lease lasts this many OAuth call timeouts (the call retries nothing); waiters give up after as long. */
 const REFRESH_WAIT_FACTOR = 3;
-/** How often a process waiting for another's refresh looks at the account's token generation. */
+/** How often a process waiting for another's refresh looks at the account's stored token. */
 const REFRESH_POLL_MS = 100;
 
 /** Heroku calls made inside `countCalls` (a sweep's), whatever client made them. */
@@ -36,7 +36,6 @@ export function callsSoFar(): number {
 
 interface CachedCredential {
   token: string;
-  generation: number;
   expiresAt: Date | null;
   refreshable: boolean;
   rateLimitedUntil: Date | null;
@@ -61,6 +60,8 @@ export class AccountCredentials {
   private readonly remaining = new Map<string, number>();
   /** Refreshes running in this process, by account: concurrent callers share one. */
   private readonly refreshing = new Map<string, Promise<string | undefined>>();
+  /** The newest credential generation Heroku refused, by account, as this process saw it (see `whileRefused`). */
+  private readonly refused = new Map<string, number>();
 
   constructor(private readonly ctx: SyncContext) {}
 
@@ -71,7 +72,6 @@ export class AccountCredentials {
     if (!row) throw new SyncError('not_found', `no Heroku account ${accountId}`);
     const credential: CachedCredential = {
       token: this.ctx.keyring.decrypt(row.accessTokenEncrypted, tokenContext(accountId, 'access')),
-      generation: row.tokenGeneration,
       expiresAt: row.accessTokenExpiresAt,
       refreshable:
         row.authType === 'oauth' && row.refreshTokenEncrypted !== null && this.ctx.heroku.oauth !== undefined,
@@ -82,13 +82,30 @@ export class AccountCredentials {
     return credential;
   }
 
-  /** Whether the account's credentials were replaced (new sign-in, refresh) after `since`. */
-  async changedSince(accountId: string, since: Date): Promise<boolean> {
-    const [row] = await this.ctx.db
-      .select({ updatedAt: herokuAccounts.updatedAt })
-      .from(herokuAccounts)
-      .where(eq(herokuAccounts.id, accountId));
-    return row !== undefined && row.updatedAt.getTime() > since.getTime();
+  /**
+   * Runs `record` only while the account's stored credential is one Heroku refused in this process: in a
+   * transaction that holds the account's row `FOR SHARE`, so a new sign-in or API key being stored waits for it
+   * (and then re-arms what it recorded) or is seen by it. Returns false, recording nothing, when the credential was
+   * replaced since it was refused: the work should be retried with the new one.
+   */
+  async whileRefused(accountId: string, record: (tx: DbOrTx) => Promise<unknown>): Promise<boolean> {
+    return this.ctx.db.transaction(async (tx) => {
+      const [row] = await tx
+        .select({ generation: herokuAccounts.tokenGeneration })
+        .from(herokuAccounts)
+        .where(eq(herokuAccounts.id, accountId))
+        .for('share');
+      if (!row) return false;
+      const refused = this.refused.get(accountId);
+      if (refused !== undefined && row.generation > refused) return false;
+      await record(tx);
+      return true;
+    });
+  }
+
+  /** Heroku refused the account's credential of `generation` (and no refresh helped). */
+  private noteRefused(accountId: string, generation: number): void {
+    this.refused.set(accountId, Math.max(this.refused.get(accountId) ?? generation, generation));
   }
 
   /** Throws `RateLimitedError` while the account's budget is known to be spent. */
@@ -133,24 +150,23 @@ export class AccountCredentials {
     const credential = await this.load(accountId);
     const expiring =
       credential.expiresAt !== null && credential.expiresAt.getTime() - REFRESH_MARGIN_MS < this.ctx.now().getTime();
-    if (expiring && credential.refreshable)
-      return (await this.refresh(accountId, credential.generation)) ?? credential.token;
+    if (expiring && credential.refreshable) return (await this.refresh(accountId, credential.token)) ?? credential.token;
     return credential.token;
   }
 
   /**
-   * Gets a fresh access token, one refresh per account at a time: concurrent callers in this process share one
-   * refresh, and across processes the account's refresh lease (`refresh_owner`, taken and given back in single
-   * statements, so no connection is held while Heroku answers) lets one process call Heroku while the others wait
-   * for the token generation to move and use the token it stored. A credential replaced since this process read it
-   * (a refresh elsewhere, a new sign-in or API key) is used as it is now. Returns undefined when no token can be
-   * had (API key, no OAuth client, refresh refused).
+   * Gets a token to use instead of `stale` (refused by Heroku with a 401, or about to expire), one refresh per
+   * account at a time: concurrent callers in this process share one refresh, and across processes the account's
+   * refresh lease (`refresh_owner`, taken and given back in single statements, so no connection is held while
+   * Heroku answers) lets one process call Heroku while the others wait for the stored token to change and use it.
+   * A credential replaced since `stale` was read (a refresh elsewhere, a new sign-in or API key) is used as it is
+   * now. Returns undefined when no token can be had (API key, no OAuth client, refresh refused): the stored
+   * credential is then noted as refused (see `whileRefused`).
    */
-  async refresh(accountId: string, seenGeneration?: number): Promise<string | undefined> {
+  async refresh(accountId: string, stale: string): Promise<string | undefined> {
     const running = this.refreshing.get(accountId);
     if (running) return running;
-    const seen = seenGeneration ?? this.cache.get(accountId)?.generation;
-    const refreshing = this.refreshOnce(accountId, seen).finally(() => {
+    const refreshing = this.refreshOnce(accountId, stale).finally(() => {
       this.refreshing.delete(accountId);
       this.cache.delete(accountId);
     });
@@ -158,45 +174,40 @@ export class AccountCredentials {
     return refreshing;
   }
 
-  private async refreshOnce(accountId: string, seen: number | undefined): Promise<string | undefined> {
+  private async refreshOnce(accountId: string, stale: string): Promise<string | undefined> {
     const oauth = this.ctx.heroku.oauth;
     const owner = randomUUID();
     const timeoutMs = this.ctx.heroku.timeoutMs ?? 10_000;
     const giveUpAt = Date.now() + REFRESH_WAIT_FACTOR * timeoutMs;
-    const refreshable = and(
-      eq(herokuAccounts.id, accountId),
-      eq(herokuAccounts.authType, 'oauth'),
-      isNotNull(herokuAccounts.refreshTokenEncrypted),
-    );
     for (;;) {
-      const [claimed] = !oauth
-        ? []
-        : await this.ctx.db
-            .update(herokuAccounts)
-            .set({
-              refreshOwner: owner,
-              refreshExpiresAt: sql`now() + ${REFRESH_WAIT_FACTOR * timeoutMs} * interval '1 millisecond'`,
-            })
-            .where(
-              and(
-                refreshable,
-                or(isNull(herokuAccounts.refreshOwner), lt(herokuAccounts.refreshExpiresAt, sql`now()`)),
-                seen === undefined ? undefined : eq(herokuAccounts.tokenGeneration, seen),
-              ),
-            )
-            .returning();
-      if (oauth && claimed?.refreshTokenEncrypted) return this.callRefresh({ accountId, owner, row: claimed, oauth });
       const [row] = await this.ctx.db.select().from(herokuAccounts).where(eq(herokuAccounts.id, accountId));
       if (!row) return undefined;
       // Replaced since it was read (another process refreshed it, or someone signed in again or gave a new API key,
       // which can change its kind): use the stored one.
-      if (seen !== undefined && row.tokenGeneration !== seen) {
-        return this.ctx.keyring.decrypt(row.accessTokenEncrypted, tokenContext(accountId, 'access'));
+      const stored = this.ctx.keyring.decrypt(row.accessTokenEncrypted, tokenContext(accountId, 'access'));
+      if (stored !== stale) return stored;
+      if (!oauth || row.authType !== 'oauth' || row.refreshTokenEncrypted === null) {
+        this.noteRefused(accountId, row.tokenGeneration);
+        return undefined;
       }
-      if (!oauth || row.authType !== 'oauth' || row.refreshTokenEncrypted === null) return undefined;
+      const [claimed] = await this.ctx.db
+        .update(herokuAccounts)
+        .set({
+          refreshOwner: owner,
+          refreshExpiresAt: sql`now() + ${REFRESH_WAIT_FACTOR * timeoutMs} * interval '1 millisecond'`,
+        })
+        .where(
+          and(
+            eq(herokuAccounts.id, accountId),
+            eq(herokuAccounts.tokenGeneration, row.tokenGeneration),
+            isNotNull(herokuAccounts.refreshTokenEncrypted),
+            or(isNull(herokuAccounts.refreshOwner), lt(herokuAccounts.refreshExpiresAt, sql`now()`)),
+          ),
+        )
+        .returning();
+      if (claimed?.refreshTokenEncrypted) return this.callRefresh({ accountId, owner, row: claimed, oauth });
       // Another process is refreshing: wait for its token (or for its lease to lapse).
       if (Date.now() > giveUpAt) throw new Error(`waited too long for another process to refresh account ${accountId}`);
-      seen ??= row.tokenGeneration;
       await setTimeout(REFRESH_POLL_MS);
     }
   }
@@ -226,6 +237,7 @@ export class AccountCredentials {
       await giveBack();
       if (isHerokuApiError(err) && !err.transient) {
         this.ctx.logger.warn({ accountId, err }, 'Heroku refused the token refresh');
+        this.noteRefused(accountId, row.tokenGeneration);
         return undefined;
       }
       throw err;
@@ -263,7 +275,7 @@ export class AccountCredentials {
   private clientWithToken(accountId: string, token: () => Promise<string> | string): HerokuClient {
     return new HerokuClient({
       baseUrl: this.ctx.heroku.apiUrl,
-      auth: { token, refresh: () => this.refresh(accountId) },
+      auth: { token, refresh: (refused) => this.refresh(accountId, refused) },
       timeoutMs: this.ctx.heroku.timeoutMs,
       retry: this.ctx.heroku.retry,
       dispatcher: this.ctx.heroku.dispatcher,

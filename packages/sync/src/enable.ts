@@ -188,7 +188,6 @@ async function completeEnable(
   options: { link: LinkRow },
 ): Promise<void> {
   const { link } = options;
-  const startedAt = ctx.now();
   const client = credentials.client(link.accountId);
   await runWebhookCleanups(ctx, credentials, { linkId: link.id, projectId: link.projectId, actor: 'admin' });
   try {
@@ -225,7 +224,6 @@ async function completeEnable(
     await noteCaughtUp(ctx.db, { linkId: link.id, appId: link.appId, lookedAt });
   } catch (error) {
     const verdict = await judgeFailure(ctx, credentials, {
-      startedAt,
       linkId: link.id,
       appId: link.appId,
       accountId: link.accountId,

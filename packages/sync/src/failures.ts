@@ -1,5 +1,5 @@
 import { scrubSecrets } from '@hds/core';
-import type { LinkState } from '@hds/db';
+import type { DbOrTx, LinkState } from '@hds/db';
 import { isHerokuApiError } from '@hds/heroku';
 import type { AccountCredentials } from './accounts.js';
 import type { AuditActor } from './audit.js';
@@ -36,8 +36,6 @@ export async function judgeFailure(
     accountId: string;
     error: unknown;
     actor: AuditActor;
-    /** When the failed work began: a 401 is stale if the account got new credentials since. */
-    startedAt: Date;
   },
 ): Promise<FailureVerdict> {
   const { error } = options;
@@ -46,8 +44,8 @@ export async function judgeFailure(
     return { kind: 'transient', error: error instanceof Error ? error : new Error(String(error)) };
   }
   const { linkId, appId } = options;
-  const record = (state: LinkState, message: string) =>
-    setLinkState(ctx.db, { linkId, appId, state, lastError: message, actor: options.actor });
+  const record = (state: LinkState, message: string, db: DbOrTx = ctx.db) =>
+    setLinkState(db, { linkId, appId, state, lastError: message, actor: options.actor });
   switch (error.kind) {
     case 'rate_limited': {
       const retryAt = await credentials.noteRateLimited(options.accountId, error.retryAfterMs);
@@ -61,10 +59,11 @@ export async function judgeFailure(
       return { kind: 'transient', error };
     }
     case 'unauthorized': {
-      // The owner signed in again while this call used the old credential: retry with the new one.
-      if (await credentials.changedSince(options.accountId, options.startedAt)) return { kind: 'transient', error };
+      // Only while the refused credential is still the stored one: when the owner signed in again or gave a new
+      // key since the call read it (or is storing one right now), the work is retried with the new one.
       const message = 'Heroku no longer accepts this account’s credentials: sign in with Heroku again';
-      await record('needs_reauth', message);
+      const recorded = await credentials.whileRefused(options.accountId, (tx) => record('needs_reauth', message, tx));
+      if (!recorded) return { kind: 'transient', error };
       return { kind: 'permanent', state: 'needs_reauth', message };
     }
     case 'not_found': {

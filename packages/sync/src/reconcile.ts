@@ -113,7 +113,6 @@ export async function reconcileLink(
     return { outcome: 'checked', newestRelease: newest, applied, webhook };
   } catch (error) {
     const verdict = await judgeFailure(ctx, credentials, {
-      startedAt,
       linkId: link.id,
       appId: link.appId,
       accountId: link.accountId,

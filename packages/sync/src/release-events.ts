@@ -44,7 +44,6 @@ export async function processReleaseEvent(
   credentials: AccountCredentials,
   options: { job: ReleaseEventJob; owner: string },
 ): Promise<ReleaseEventResult> {
-  const startedAt = ctx.now();
   const { job, owner } = options;
   const settled = settledByStatus(job.status);
   const recorded = await recordEvent(ctx, { job, owner, ...(settled ? { settled: settled.outcome } : {}) });
@@ -93,7 +92,6 @@ export async function processReleaseEvent(
     }
   } catch (error) {
     const verdict = await judgeFailure(ctx, credentials, {
-      startedAt,
       linkId: job.linkId,
       appId: claim.appId,
       accountId: claim.accountId,

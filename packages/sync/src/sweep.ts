@@ -265,7 +265,6 @@ async function listFailed(
       accountId: options.accountId,
       error: options.error,
       actor: 'reconciler',
-      startedAt: options.started,
     });
     if (verdict.kind === 'rate_limited') return { outcome: 'rate_limited', retryAt: verdict.error.retryAt, calls: 0 };
     if (verdict.kind === 'transient') break;
@@ -333,7 +332,6 @@ async function sweepLink(run: SweepRun, link: SweptLink, listed: App | undefined
         accountId: run.accountId,
         error: asked.error,
         actor: 'reconciler',
-        startedAt: run.started,
       });
       if (verdict.kind === 'rate_limited') return { stop: true, retryAt: verdict.error.retryAt };
       if (verdict.kind === 'permanent') await touchReconciled(ctx, link, webhookDue);

@@ -92,8 +92,8 @@ describe('refreshing an OAuth token (issue 17, defect 3)', () => {
     const accountId = await expiredOAuthAccount();
 
     const refreshes = [
-      ...[1, 2, 3].map(() => one.credentials.refresh(accountId)),
-      ...[1, 2, 3].map(() => two.credentials.refresh(accountId)),
+      ...[1, 2, 3].map(() => one.credentials.refresh(accountId, 'expired-access')),
+      ...[1, 2, 3].map(() => two.credentials.refresh(accountId, 'expired-access')),
     ];
     await endpoint.firstRequest();
     // Heroku has not answered: both processes' pools still serve other work.

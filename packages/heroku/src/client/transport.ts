@@ -8,8 +8,11 @@ export const USER_AGENT = 'heroku-db-sync/0.1 (+https://github.com/heroku-db-syn
 /** How the client authenticates: a token, and optionally a way to get a fresh one after a 401. */
 export interface HerokuAuth {
   token(): string | Promise<string>;
-  /** Called at most once per call after a 401; returns the new token, or undefined if none can be had. */
-  refresh?(): Promise<string | undefined>;
+  /**
+   * Called at most once per call after a 401, with the token Heroku refused; returns the token to use instead,
+   * or undefined if none can be had.
+   */
+  refresh?(refused: string): Promise<string | undefined>;
 }
 
 /** One answered (or unanswered) call, for metrics. `status` is 0 when no answer came. */
@@ -125,7 +128,7 @@ export class HerokuTransport {
       if (response.status < 400) return response;
       if (response.status === 401 && !refreshed && this.options.auth.refresh) {
         refreshed = true;
-        const fresh = await this.options.auth.refresh();
+        const fresh = await this.options.auth.refresh(token);
         if (fresh !== undefined) {
           token = fresh;
           attempt -= 1; // a refresh is not a retry
