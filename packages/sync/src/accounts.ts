@@ -86,7 +86,7 @@ export class AccountCredentials {
    * Runs `record` only while the account's stored credential is one Heroku refused in this process: in a
    * transaction that holds the account's row `FOR SHARE`, so a new sign-in or API key being stored waits for it
    * (and then re-arms what it recorded) or is seen by it. Returns false, recording nothing, when the credential was
-   * replaced since it was refused: the work should be retried with the new one.
+   * replaced since it was refused (or this process has not seen it refused): the work should be retried.
    */
   async whileRefused(accountId: string, record: (tx: DbOrTx) => Promise<unknown>): Promise<boolean> {
     return this.ctx.db.transaction(async (tx) => {
@@ -96,8 +96,9 @@ export class AccountCredentials {
         .where(eq(herokuAccounts.id, accountId))
         .for('share');
       if (!row) return false;
+      // Unknown (the call's retry with a newer credential was refused too): the next attempt finds out.
       const refused = this.refused.get(accountId);
-      if (refused !== undefined && row.generation > refused) return false;
+      if (refused === undefined || row.generation > refused) return false;
       await record(tx);
       return true;
     });
