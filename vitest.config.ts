@@ -12,7 +12,13 @@ export default defineConfig({
   ssr: { resolve },
   environments: { ssr: { resolve }, __vitest__: { resolve } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'e2e/**/*.test.ts', 'tools/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'apps/*/src/**/*.test.ts',
+      'e2e/**/*.test.ts',
+      'tools/**/*.test.ts',
+      'examples/*/src/**/*.test.ts',
+    ],
     globalSetup: ['tools/test/global-setup.ts'],
     reporters: ['default', './tools/test/summary-reporter.ts'],
     pool: 'forks',

@@ -1,7 +1,7 @@
 // The last mile, with built processes: heroku-sim with real databases, ingress, worker, admin, and the example
 // consumer (examples/consumer) holding a postgres.js pool on the app's database. The consumer queries 50 times a
 // second through 10 real rotations (new password, open sessions terminated); it must fail no query (a query cut
-// by the reset is retried once on the new pool), and each rotation's first successful query on the new password
+// by the reset runs again on the new pool), and each rotation's first successful query on the new password
 // is timed from the rotation's request.
 import { writeFileSync } from 'node:fs';
 import { freePort, startProcess, type RunningProcess } from '@hds/testkit';

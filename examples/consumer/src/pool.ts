@@ -15,8 +15,20 @@ const CUT_BY_RESET = new Set([
   'ECONNRESET',
 ]);
 
-/** Attempts of one query across resets: the first, its retry on the new pool, and one more if that was cut too. */
-const RESET_ATTEMPTS = 3;
+/**
+ * How long a query cut by a rotation's reset may keep running again on newer pools, from the first cut. Rotations in
+ * quick succession can cut a rerun too (a query queued behind others on a busy pool runs late); each cut sends it
+ * to the pool after, until this has passed.
+ */
+const RESET_DEADLINE_MS = 30_000;
+/** How long a cut query waits for a pool on a new URL before it runs again on the one it has. */
+const WAIT_FOR_NEW_POOL_MS = 10_000;
+/**
+ * Seconds the old pool's queries get to finish after a swap. A rotation has ended their sessions, and postgres.js
+ * keeps reconnecting a session it lost mid-query with the old password, without failing the queries waiting for
+ * it: ending the old pool fails them (CONNECTION_DESTROYED), and they run again on the new pool.
+ */
+const OLD_POOL_GRACE_S = 2;
 
 export const cutByReset = (err: unknown): boolean => CUT_BY_RESET.has(String((err as { code?: unknown }).code));
 
@@ -45,7 +57,7 @@ export class SwappablePool {
 
   constructor(
     url: string,
-    private readonly options: { max?: number; waitForNewPoolMs?: number } = {},
+    private readonly options: { max?: number; waitForNewPoolMs?: number; resetDeadlineMs?: number } = {},
   ) {
     this.current = { sql: this.open(url), url, generation: 0 };
   }
@@ -75,34 +87,41 @@ export class SwappablePool {
     const previous = this.current;
     this.current = { sql: next, url, generation: previous.generation + 1 };
     for (const wake of this.waiters.splice(0)) wake();
-    // Queries still running on the old pool get 30 s to finish.
-    previous.sql.end({ timeout: 30 }).catch(() => undefined);
+    previous.sql.end({ timeout: OLD_POOL_GRACE_S }).catch(() => undefined);
     return true;
   }
 
   /**
-   * Runs `query` on the current pool; once more on a newer pool if a rotation's reset cut it. A retry that the next
-   * rotation's reset cuts as well (rotations close together) moves on to the pool after that, up to
-   * `RESET_ATTEMPTS` attempts in all.
+   * Runs `query` on the current pool. A query that a rotation's reset cuts (its session ended, or a new connection
+   * refused on the old password) waits for the pool on the new URL and runs again there; cut again by the next
+   * rotation, it moves on to the pool after that, until `resetDeadlineMs` has passed since it was first cut (a rerun
+   * still going then is given up: on a pool whose password is gone, postgres.js may never fail it).
    */
   async query<T>(query: (sql: Sql) => Promise<T>): Promise<{ result: T; retried: boolean; generation: number }> {
     let used = this.current;
-    for (let attempt = 1; ; attempt += 1) {
+    let cut: { error: Error; deadline: number } | undefined;
+    for (;;) {
       try {
-        return { result: await query(used.sql), retried: attempt > 1, generation: used.generation };
+        const run = query(used.sql);
+        const result = cut ? await settleBy(run, cut.deadline, cut.error) : await run;
+        return { result, retried: cut !== undefined, generation: used.generation };
       } catch (err) {
-        if (!cutByReset(err) || attempt >= RESET_ATTEMPTS) throw err;
-        await this.newerThan(used.generation);
+        if (!cutByReset(err)) throw err;
+        const deadline = cut?.deadline ?? Date.now() + (this.options.resetDeadlineMs ?? RESET_DEADLINE_MS);
+        cut = { error: err instanceof Error ? err : new Error(String(err)), deadline };
+        const left = deadline - Date.now();
+        if (left <= 0) throw err;
+        await this.newerThan(used.generation, Math.min(left, this.options.waitForNewPoolMs ?? WAIT_FOR_NEW_POOL_MS));
         used = this.current;
       }
     }
   }
 
-  /** Resolves once a pool newer than `generation` is in place (or after `waitForNewPoolMs`). */
-  private newerThan(generation: number): Promise<void> {
+  /** Resolves once a pool newer than `generation` is in place, or after `timeoutMs`. */
+  private newerThan(generation: number, timeoutMs: number): Promise<void> {
     if (this.current.generation > generation) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, this.options.waitForNewPoolMs ?? 10_000);
+      const timer = setTimeout(resolve, timeoutMs);
       this.waiters.push(() => {
         clearTimeout(timer);
         resolve();
@@ -113,4 +132,14 @@ export class SwappablePool {
   async close(): Promise<void> {
     await this.current.sql.end({ timeout: 5 });
   }
+}
+
+/** `run`'s outcome, or `error` thrown at `deadline` if it has none by then (its outcome is then not heard). */
+function settleBy<T>(run: Promise<T>, deadline: number, error: Error): Promise<T> {
+  run.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(error), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([run, late]).finally(() => clearTimeout(timer));
 }
