@@ -37,6 +37,9 @@ beforeAll(async () => {
     httpCredentials: { username: 'admin', password: stack().adminToken },
     viewport: { width: 1280, height: 900 },
   });
+  // Every wait names its step when it fails, well within the test's own limit (a CI run once timed out in the
+  // recovery test with no step named).
+  context.setDefaultTimeout(15_000);
   page = await context.newPage();
 });
 afterAll(async () => {
@@ -52,7 +55,10 @@ const envRow = '[data-var=HASURA_GRAPHQL_DATABASE_URL]';
 
 /** `curl -X POST http://localhost:5000/_sim/apps/sushi-prod/rotate-credentials`, as the README says. */
 async function rotate(app: string): Promise<{ version: number; databaseUrl: string }> {
-  const res = await fetch(`${stack().simUrl}/_sim/apps/${app}/rotate-credentials`, { method: 'POST' });
+  const res = await fetch(`${stack().simUrl}/_sim/apps/${app}/rotate-credentials`, {
+    method: 'POST',
+    signal: AbortSignal.timeout(10_000),
+  });
   expect(res.status).toBe(200);
   return (await res.json()) as { version: number; databaseUrl: string };
 }
@@ -170,7 +176,8 @@ describe('the console, as a newcomer uses it, in Chromium against the built apps
     expect(sync).toMatchObject({ state: 'active', lastReleaseVersion: rotated.version });
     expect(await s.admin.envValue(projectId)).toBe(rotated.databaseUrl);
     expect(await page.content()).not.toContain(rotated.databaseUrl);
-  });
+    // About 4 s on a quiet machine; its waits (up to 15 s each) name the step that is slow on a loaded one.
+  }, 60_000);
 
   it('Bull Board links back to the console', async () => {
     const s = stack();
