@@ -539,7 +539,7 @@ describe('a copy interrupted mid-table', () => {
     const firstAttempt = rig.migrations.run({ migrationId: started.id, lastAttempt: false });
     // Half way as the target sees it (the rows it has taken in, not those sent: loopback's socket buffers can hold
     // all of them while the target is still at work).
-    const taken = await waitFor(
+    await waitFor(
       async () => {
         const [copy] = await target<{ n: number }[]>`
           select tuples_processed::int as n from pg_stat_progress_copy
@@ -548,7 +548,6 @@ describe('a copy interrupted mid-table', () => {
       },
       { what: 'the target to have taken part of zz_bulk', timeoutMs: 20_000, intervalMs: 10 },
     );
-    expect(taken).toBeGreaterThan(0);
     // The attempt dies mid-stream: its sessions on both sides end (the source may have sent every row already;
     // the target's open COPY transaction rolls back), as when the worker process dies.
     await rig.connect(rig.cluster.url)`

@@ -1,5 +1,5 @@
 import { herokuAccounts } from '@hds/db';
-import { waitFor } from '@hds/testkit';
+import { waitForLockWaiters } from '@hds/testkit';
 import { eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
@@ -18,16 +18,7 @@ describe('adding one new Heroku account twice at once (issue 17, defect 4)', () 
     await locker.begin(async (tx) => {
       await tx`lock table heroku_accounts in exclusive mode`;
       adds = [1, 2].map(() => t.env.service.addAccount({ apiKey: simAccount.apiKey }));
-      await waitFor(
-        async () => {
-          await tx`select pg_stat_clear_snapshot()`; // statistics views are a snapshot within a transaction
-          const [row] = await tx<{ n: number }[]>`
-            select count(*)::int as n from pg_stat_activity
-            where datname = current_database() and wait_event_type = 'Lock'`;
-          return row!.n >= 2;
-        },
-        { what: 'both adds to wait for the table lock' },
-      );
+      await waitForLockWaiters(tx, { count: 2, what: 'both adds to wait for the table lock' });
     });
     await locker.end();
     const [first, second] = await Promise.all(adds);

@@ -3,7 +3,7 @@
 // the link, and then the worker marked the link `needs_reauth`, for good. `needs_reauth` is now recorded only
 // while the refused credential is still the stored one, under a lock that a sign-in being stored waits for.
 import { isHerokuApiError } from '@hds/heroku';
-import { waitFor } from '@hds/testkit';
+import { waitForLockWaiters } from '@hds/testkit';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { AccountCredentials, tokenContext } from './accounts.js';
@@ -65,16 +65,7 @@ describe('a 401 judged while the account gets a new credential', () => {
       await tx`update heroku_accounts set access_token_encrypted = ${sealed}, token_generation = token_generation + 1,
         updated_at = now() where id = ${l.accountId}`;
       judged = l.judge(error);
-      await waitFor(
-        async () => {
-          await tx`select pg_stat_clear_snapshot()`; // statistics views are a snapshot within a transaction
-          const [row] = await tx<{ n: number }[]>`
-            select count(*)::int as n from pg_stat_activity
-            where datname = current_database() and wait_event_type = 'Lock'`;
-          return row!.n >= 1;
-        },
-        { what: 'the judging to wait for the credential being stored' },
-      );
+      await waitForLockWaiters(tx, { what: 'the judging to wait for the credential being stored' });
     });
     await storing.end();
     expect(await judged).toMatchObject({ kind: 'transient' });

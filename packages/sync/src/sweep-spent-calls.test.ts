@@ -1,6 +1,6 @@
 // A sweep that fails half-way still pays for the calls it made: they come out of the account's reconciler bucket.
 import { herokuAccounts } from '@hds/db';
-import { waitFor } from '@hds/testkit';
+import { waitForLockWaiters } from '@hds/testkit';
 import { eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
@@ -33,16 +33,8 @@ describe('a sweep that throws', () => {
         () => undefined,
         (err: unknown) => err,
       );
-      const [blocked] = await waitFor(
-        async () => {
-          const rows = await reserved<{ pid: number }[]>`
-            select pid from pg_stat_activity
-             where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`;
-          return rows.length > 0 ? rows : undefined;
-        },
-        { what: 'the sweep waiting for the link row' },
-      );
-      await reserved`select pg_terminate_backend(${blocked!.pid})`;
+      const [blocked] = await waitForLockWaiters(reserved, { what: 'the sweep waiting for the link row' });
+      await reserved`select pg_terminate_backend(${blocked!})`;
       expect(await sweeping).toBeInstanceOf(Error);
     } finally {
       await reserved`rollback`;

@@ -9,6 +9,7 @@ export {
 export { createTestDatabase, prepareTemplateDatabase, type TestDatabase } from './database.js';
 export { createTestRedis, deleteKeysWithPrefix, type TestRedis } from './redis.js';
 export { freePort, startRedisServer, type RedisServer } from './redis-server.js';
+export { waitForLockWaiters } from './lock-waiters.js';
 export { waitFor } from './wait.js';
 export {
   repoRoot,
